@@ -1,0 +1,26 @@
+import { Command, CommanderError } from "commander";
+import { registerCollectorCommand } from "./commands/collector.js";
+import { isUsageError } from "./usage-error.js";
+
+/** Exit codes: 0 success, 1 a failed run, 2 bad usage or configuration. */
+const USAGE_EXIT = 2;
+
+const program = new Command("shakedown")
+  .description("Prove that a microservice system survives failure.")
+  .exitOverride()
+  .showHelpAfterError();
+registerCollectorCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT);
+  }
+  if (isUsageError(error)) {
+    console.error(`shakedown: ${error.message}`);
+    process.exit(USAGE_EXIT);
+  }
+  console.error(`shakedown: ${(error as Error).message}`);
+  process.exit(1);
+}

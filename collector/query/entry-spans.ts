@@ -1,0 +1,62 @@
+import type Database from "better-sqlite3";
+import { statement } from "./statements.js";
+import type { TimeWindow } from "./window.js";
+
+/** SERVER and CONSUMER: the spans in which a service handles a request or a message. */
+const BY_KIND = "s.kind IN (2, 5)";
+
+/**
+ * For a service that records neither kind: its spans that start a trace, or whose caller is another service or
+ * was never recorded.
+ */
+const AT_BOUNDARY = `(s.parent_span_id IS NULL OR NOT EXISTS (
+  SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id AND p.service_name = s.service_name))`;
+
+const OF_SERVICE = "s.service_name = ? AND s.start_ns >= ? AND s.start_ns < ?";
+
+export interface EntrySpan {
+  startNs: bigint;
+  durationNs: number;
+  error: boolean;
+}
+
+export interface EntryCounts {
+  calls: number;
+  errors: number;
+}
+
+function entryCondition(db: Database.Database, service: string, window: TimeWindow): string {
+  const hasKind = statement(db, `SELECT 1 FROM spans s WHERE ${OF_SERVICE} AND ${BY_KIND} LIMIT 1`).get(
+    service,
+    window.startNs,
+    window.endNs,
+  );
+  return hasKind === undefined ? AT_BOUNDARY : BY_KIND;
+}
+
+/** The spans in which `service` received work during the window: what its request rate and latency describe. */
+export function entrySpans(db: Database.Database, service: string, window: TimeWindow): EntrySpan[] {
+  const sql = `SELECT s.start_ns AS startNs, s.duration_ns AS durationNs, s.status_code AS statusCode
+    FROM spans s WHERE ${OF_SERVICE} AND ${entryCondition(db, service, window)}`;
+  const rows = statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(db, sql).all(
+    service,
+    window.startNs,
+    window.endNs,
+  );
+  return rows.map((row) => ({
+    startNs: row.startNs,
+    durationNs: Number(row.durationNs),
+    error: row.statusCode === 2n,
+  }));
+}
+
+export function entryCounts(db: Database.Database, service: string, window: TimeWindow): EntryCounts {
+  const sql = `SELECT count(*) AS calls, coalesce(sum(s.status_code = 2), 0) AS errors
+    FROM spans s WHERE ${OF_SERVICE} AND ${entryCondition(db, service, window)}`;
+  const row = statement<{ calls: bigint; errors: bigint }>(db, sql).get(
+    service,
+    window.startNs,
+    window.endNs,
+  );
+  return { calls: Number(row?.calls ?? 0n), errors: Number(row?.errors ?? 0n) };
+}
