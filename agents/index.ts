@@ -1,0 +1,5 @@
+export { DECISION_EVENT, type DecisionAttributes, type DecisionOptions, recordDecision } from "./decision.js";
+export { createLogger, type LoggerOptions, logger } from "./logger.js";
+export { metricsHandler, registry, serveMetrics } from "./metrics.js";
+export { type AgentOptions, shutdownAgent, startAgent } from "./sdk.js";
+export { Switch, SwitchBoard, switchboard } from "./switches.js";
