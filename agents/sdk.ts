@@ -1,7 +1,9 @@
 import { register } from "node:module";
 import { getBooleanFromEnv, getNumberFromEnv } from "@opentelemetry/core";
 import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
+import { GrpcInstrumentation } from "@opentelemetry/instrumentation-grpc";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import {
   defaultResource,
   detectResources,
@@ -59,6 +61,9 @@ export function startAgent(options: AgentOptions = {}): void {
           ignoreIncomingRequestHook: (request) => request.url?.split("?")[0] === "/metrics",
         }),
         new ExpressInstrumentation(),
+        // Node's global fetch is undici, which the http instrumentation does not see.
+        new UndiciInstrumentation(),
+        new GrpcInstrumentation(),
       ],
     });
     started.start();

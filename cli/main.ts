@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerCollectorCommand } from "./commands/collector.js";
+import { registerDemoCommand } from "./commands/demo.js";
 import { isUsageError } from "./usage-error.js";
 
 /** Exit codes: 0 success, 1 a failed run, 2 bad usage or configuration. */
@@ -10,6 +11,7 @@ const program = new Command("shakedown")
   .exitOverride()
   .showHelpAfterError();
 registerCollectorCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

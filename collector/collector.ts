@@ -1,12 +1,7 @@
-import type { AddressInfo } from "node:net";
-import type Database from "better-sqlite3";
-import express from "express";
-import { createApiRouter } from "./api/router.js";
-import { bearerAllows } from "./receivers/auth.js";
+import { startApiServer } from "./api/server.js";
 import { type OtlpGrpcReceiver, startOtlpGrpcReceiver } from "./receivers/otlp-grpc.js";
 import { type OtlpHttpReceiver, startOtlpHttpReceiver } from "./receivers/otlp-http.js";
 import { type Scraper, type ScrapeTarget, startScraper } from "./scrape/scraper.js";
-import { openDatabase } from "./store/schema.js";
 import { DEFAULT_WRITER_OPTIONS, type StoreWriter, startWriter } from "./store/writer.js";
 
 export interface CollectorOptions {
@@ -49,36 +44,6 @@ export interface Collector {
   close(): Promise<void>;
 }
 
-function startApi(
-  db: Database.Database,
-  options: CollectorOptions,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const app = express();
-  app.disable("x-powered-by");
-  app.use((request, response, next) => {
-    if (bearerAllows(options.token, request.headers.authorization)) next();
-    else response.status(401).type("application/problem+json").json({ title: "Unauthorized", status: 401 });
-  });
-  app.get("/healthz", (_request, response) => {
-    response.json({ status: "ok" });
-  });
-  app.use("/api", createApiRouter(db));
-  return new Promise((resolve, reject) => {
-    const server = app.listen(options.apiPort, options.host);
-    server.once("error", reject);
-    server.once("listening", () =>
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeIdleConnections();
-          }),
-      }),
-    );
-  });
-}
-
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const writer = await startWriter({
     ...DEFAULT_WRITER_OPTIONS,
@@ -87,10 +52,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     maxPendingItems: options.maxPendingItems,
   });
   const started: { close(): Promise<void> }[] = [];
-  let readDb: Database.Database | undefined;
   try {
-    // startWriter resolves once the writer has created the schema, so the reader can open now.
-    readDb = openDatabase(options.dbPath, { readonly: true });
     const http: OtlpHttpReceiver = await startOtlpHttpReceiver({
       ...options,
       port: options.otlpHttpPort,
@@ -103,7 +65,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       writer,
     });
     started.push(grpc);
-    const api = await startApi(readDb, options);
+    // startWriter resolves once the writer has created the schema, so the API's reader can open it now.
+    const api = await startApiServer({
+      dbPath: options.dbPath,
+      host: options.host,
+      port: options.apiPort,
+      token: options.token,
+    });
     started.push(api);
     const scraper = startScraper({
       targets: options.scrapeTargets,
@@ -111,7 +79,6 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       timeoutMillis: Math.min(options.scrapeIntervalMillis, 10_000),
       writer,
     });
-    const db = readDb;
     let closing: Promise<void> | undefined;
     const host = options.host.includes(":") ? `[${options.host}]` : options.host;
     return {
@@ -130,7 +97,6 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
           await scraper.stop();
           await Promise.all(started.map((s) => s.close()));
           await writer.close();
-          db.close();
         })();
         return closing;
       },
@@ -138,7 +104,6 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   } catch (error) {
     await Promise.all(started.map((s) => s.close()));
     await writer.close();
-    readDb?.close();
     throw error;
   }
 }

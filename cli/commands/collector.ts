@@ -13,7 +13,7 @@ import { flag } from "../usage-error.js";
 
 export const DEFAULT_DB = ".data/shakedown.db";
 
-interface CollectorFlags {
+export interface CollectorFlags {
   db: string;
   host: string;
   otlpHttpPort: number;

@@ -55,6 +55,7 @@ export function spanRow(span: Loose): SpanRow {
     name: string(span.name, "span.name"),
     kind: enumValue(span.kind, SPAN_KINDS, "span.kind"),
     startTimeUnixNano: start,
+    // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints.
     endTimeUnixNano: end < start ? start : end,
     attributes: JSON.stringify(attributes(span.attributes)),
     droppedAttributesCount: uint32(span.droppedAttributesCount, "span.droppedAttributesCount"),

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../chaos/ports.js";
 
 /**
  * Real Redis and etcd servers for tests: each on free loopback ports, in its own temp folder, stopped by the PID
@@ -18,17 +19,6 @@ export interface RealServer {
   /** SIGKILL without cleanup of the data folder, as a crash. */
   kill(): Promise<void>;
   output(): string;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {
