@@ -5,7 +5,9 @@ export type CollectorErrorCode =
   | "SHAKEDOWN_UNSUPPORTED_MEDIA_TYPE"
   | "SHAKEDOWN_SATURATED"
   | "SHAKEDOWN_SHUT_DOWN"
-  | "SHAKEDOWN_WRITE_FAILED";
+  | "SHAKEDOWN_WRITE_FAILED"
+  | "SHAKEDOWN_INVALID_PARAMETER"
+  | "SHAKEDOWN_NOT_FOUND";
 
 export class CollectorError extends Error {
   readonly isCollectorError = true;
@@ -66,6 +68,22 @@ export class WriteFailedError extends CollectorError {
   }
 }
 
+/** A query parameter that is malformed, out of range, or does not fit the data it selects. */
+export class InvalidParameterError extends CollectorError {
+  constructor(
+    readonly parameter: string,
+    readonly problem: string,
+  ) {
+    super("SHAKEDOWN_INVALID_PARAMETER", `parameter "${parameter}" ${problem}`);
+  }
+}
+
+export class NotFoundError extends CollectorError {
+  constructor(what: string) {
+    super("SHAKEDOWN_NOT_FOUND", `${what} not found`);
+  }
+}
+
 export function isCollectorError(error: unknown): error is CollectorError {
   return typeof error === "object" && error !== null && (error as CollectorError).isCollectorError === true;
 }
@@ -78,4 +96,6 @@ export const ERROR_STATUS: Readonly<Record<CollectorErrorCode, { http: number; g
   SHAKEDOWN_SATURATED: { http: 429, grpc: 14 },
   SHAKEDOWN_SHUT_DOWN: { http: 503, grpc: 14 },
   SHAKEDOWN_WRITE_FAILED: { http: 503, grpc: 14 },
+  SHAKEDOWN_INVALID_PARAMETER: { http: 400, grpc: 3 },
+  SHAKEDOWN_NOT_FOUND: { http: 404, grpc: 5 },
 };

@@ -1,5 +1,5 @@
+import { InvalidParameterError } from "../errors.js";
 import { isMatchableAttributeKey } from "../query/attributes.js";
-import { InvalidParameterError } from "../query/errors.js";
 import type { LogSearch } from "../query/logs.js";
 import { SEVERITY_NUMBERS } from "../query/logs.js";
 import {

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Response } from "express";
-import { InvalidParameterError, isQueryError, type QueryErrorCode } from "../query/errors.js";
+import { ERROR_STATUS, InvalidParameterError, isCollectorError } from "../errors.js";
 
 /** RFC 9457 problem details; `parameter` names the offending query parameter. */
 export interface Problem {
@@ -11,19 +11,20 @@ export interface Problem {
   parameter?: string;
 }
 
-const PROBLEMS: Readonly<Record<QueryErrorCode, { status: number; type: string; title: string }>> = {
-  SHAKEDOWN_INVALID_PARAMETER: {
-    status: 400,
-    type: "urn:shakedown:problem:invalid-parameter",
-    title: "Invalid request parameter",
-  },
-  SHAKEDOWN_NOT_FOUND: { status: 404, type: "urn:shakedown:problem:not-found", title: "Not found" },
-};
-
-/** The problem an error answers with: query errors by their code, express's own 4xx (an undecodable path) as is. */
+/** The problem an error answers with: Shakedown's errors by their code, express's own 4xx (an undecodable path) as is. */
 export function problemOf(error: unknown): Problem {
-  if (isQueryError(error)) {
-    const problem: Problem = { ...PROBLEMS[error.code], detail: error.message };
+  if (isCollectorError(error)) {
+    const status = ERROR_STATUS[error.code].http;
+    const slug = error.code
+      .replace(/^SHAKEDOWN_/, "")
+      .toLowerCase()
+      .replaceAll("_", "-");
+    const problem: Problem = {
+      type: `urn:shakedown:problem:${slug}`,
+      title: STATUS_CODES[status] ?? "Error",
+      status,
+      detail: error.message,
+    };
     if (error instanceof InvalidParameterError) problem.parameter = error.parameter;
     return problem;
   }

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { NotFoundError } from "../errors.js";
 import { dependencyGraph } from "../query/dependencies.js";
-import { NotFoundError } from "../query/errors.js";
 import { searchLogs } from "../query/logs.js";
 import { listSeries, queryMetric, seriesPoints } from "../query/metrics.js";
 import { redMetrics } from "../query/red.js";

@@ -38,7 +38,7 @@ export interface Signal {
   rejectedField: string;
   decodeProtobuf(body: Uint8Array): Loose;
   /** Normalises a decoded request (protobuf message or parsed OTLP/JSON) into a write batch. */
-  normalize(request: Loose): Normalized<unknown> & { batch: WriteBatch };
+  normalize(request: Loose): { batch: WriteBatch; rejected: number; firstError: string };
   encodeResponse(rejected: number, errorMessage: string): Uint8Array;
   /** Encodes an OTLP/JSON-shaped request (hex ids) as protobuf: what an SDK would send, for load and tests. */
   encodeRequest(request: object): Uint8Array;
@@ -87,10 +87,10 @@ function signal(
       }
     },
     normalize(request) {
-      const normalized = normalize(request);
+      const { groups, rejected, firstError } = normalize(request);
       const batch = emptyBatch();
-      assign(batch, normalized.groups);
-      return { ...normalized, batch };
+      assign(batch, groups);
+      return { batch, rejected, firstError };
     },
     encodeResponse(rejected, errorMessage) {
       const body =

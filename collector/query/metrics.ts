@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
+import { InvalidParameterError, NotFoundError } from "../errors.js";
 import type { Attributes, Exemplar, MetricType, PointDetail } from "../model.js";
 import { attributeEquals, type SqlCondition } from "./attributes.js";
-import { InvalidParameterError, NotFoundError } from "./errors.js";
 import { statement } from "./statements.js";
 import { Buckets, type TimeWindow } from "./window.js";
 

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
+import { NotFoundError } from "../errors.js";
 import type { Attributes, SpanEvent, SpanLink } from "../model.js";
 import { attributeEquals, type SqlCondition } from "./attributes.js";
-import { NotFoundError } from "./errors.js";
 import { statement } from "./statements.js";
 import type { TimeWindow } from "./window.js";
 

@@ -48,6 +48,9 @@ describe("collector under more load than its writer can commit", () => {
     await Promise.all(Array.from({ length: CONCURRENT }, client));
 
     const refused = (statuses.get(429) ?? 0) + (statuses.get(503) ?? 0);
+    console.info(
+      `overload: ${statuses.get(200) ?? 0} accepted, ${refused} refused, peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`,
+    );
     expect(refused).toBeGreaterThan(0);
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
     expect([...statuses.keys()].every((s) => [200, 429, 503].includes(s))).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDurationMs, parseTime, parseTraceId } from "../../../collector/api/params.js";
-import { InvalidParameterError } from "../../../collector/query/errors.js";
+import { InvalidParameterError } from "../../../collector/errors.js";
 import { toFtsQuery } from "../../../collector/query/logs.js";
 import { histogramQuantile } from "../../../collector/query/metrics.js";
 import { nearestRank } from "../../../collector/query/percentile.js";

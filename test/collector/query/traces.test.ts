@@ -112,7 +112,7 @@ describe("GET /api/traces", () => {
       expect(response.contentType).toContain("application/problem+json");
       expect(response.body).toMatchObject({
         type: "urn:shakedown:problem:invalid-parameter",
-        title: "Invalid request parameter",
+        title: "Bad Request",
         status: 400,
         parameter,
       });
@@ -199,7 +199,7 @@ describe("GET /api/traces/{traceId}", () => {
     expect(response.contentType).toContain("application/problem+json");
     expect(response.body).toEqual({
       type: "urn:shakedown:problem:not-found",
-      title: "Not found",
+      title: "Not Found",
       status: 404,
       detail: `trace ${"ab".repeat(16)} not found`,
     });
