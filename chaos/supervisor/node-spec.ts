@@ -1,0 +1,39 @@
+/** A node of a topology: one process the supervisor starts, watches and stops. */
+export interface NodeSpec {
+  /** Unique within the topology, e.g. "catalog-1"; also the name faults target. */
+  name: string;
+  /** What the node is, e.g. "catalog", "etcd", "kafka"; faults can target every node of a role. */
+  role: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The ports the node listens on, by name, chosen before it starts. */
+  ports: Record<string, number>;
+  /** Resolves true once the node serves; polled until it does or `startTimeoutMillis` runs out. */
+  health: Probe;
+  /** Nodes that must be healthy before this one starts. */
+  dependsOn?: string[];
+  startTimeoutMillis?: number;
+  /** Time allowed between SIGTERM and SIGKILL when stopping. */
+  stopTimeoutMillis?: number;
+}
+
+export interface Probe {
+  /** A short description for errors: "tcp 127.0.0.1:2379". */
+  description: string;
+  check(signal: AbortSignal): Promise<boolean>;
+}
+
+export type NodeState = "starting" | "healthy" | "exited" | "stopped";
+
+export interface NodeStatus {
+  name: string;
+  role: string;
+  pid: number;
+  state: NodeState;
+  ports: Record<string, number>;
+  restarts: number;
+  exitCode: number | null;
+  exitSignal: string | null;
+}

@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { NodeStartError, TopologyError, UnknownNodeError } from "../errors.js";
+import type { NodeSpec, NodeStatus } from "./node-spec.js";
+import { type PidRegistry, processStartTicks } from "./pid-registry.js";
+
+export type OutputStream = "stdout" | "stderr";
+
+export interface SupervisorOptions {
+  /** Where owned PIDs are recorded for `recover`; none in tests that need no recovery. */
+  registry?: PidRegistry;
+  /** Every line a node writes, for capture as logs. */
+  onOutput?: (node: NodeStatus, stream: OutputStream, line: string) => void;
+  /** A node exited without being asked to. */
+  onUnexpectedExit?: (node: NodeStatus) => void;
+}
+
+interface Managed {
+  spec: NodeSpec;
+  child: ChildProcess;
+  status: NodeStatus;
+  exited: Promise<void>;
+  stopping: boolean;
+  tail: string[];
+}
+
+const DEFAULT_START_TIMEOUT_MILLIS = 60_000;
+const DEFAULT_STOP_TIMEOUT_MILLIS = 10_000;
+const PROBE_INTERVAL_MILLIS = 100;
+const TAIL_LINES = 20;
+const MAX_LINE_CHARS = 16_384;
+
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
+
+/** Groups nodes into start levels: every node's dependencies sit in earlier levels. */
+export function startLevels(specs: readonly NodeSpec[]): NodeSpec[][] {
+  const byName = new Map<string, NodeSpec>();
+  for (const spec of specs) {
+    if (byName.has(spec.name)) throw new TopologyError(`two nodes are named ${spec.name}`);
+    byName.set(spec.name, spec);
+  }
+  for (const spec of specs) {
+    for (const dependency of spec.dependsOn ?? []) {
+      if (!byName.has(dependency))
+        throw new TopologyError(`${spec.name} depends on unknown node ${dependency}`);
+    }
+  }
+  const levels: NodeSpec[][] = [];
+  const placed = new Set<string>();
+  while (placed.size < specs.length) {
+    const level = specs.filter((s) => !placed.has(s.name) && (s.dependsOn ?? []).every((d) => placed.has(d)));
+    if (level.length === 0) {
+      const stuck = specs.filter((s) => !placed.has(s.name)).map((s) => s.name);
+      throw new TopologyError(`dependency cycle among ${stuck.join(", ")}`);
+    }
+    for (const spec of level) placed.add(spec.name);
+    levels.push(level);
+  }
+  return levels;
+}
+
+/**
+ * Starts a topology's nodes in dependency order, waits for each to be healthy, captures their output, and
+ * stops them: only processes it started, by PID.
+ */
+export class Supervisor {
+  private readonly managed = new Map<string, Managed>();
+  private order: string[] = [];
+
+  constructor(private readonly options: SupervisorOptions = {}) {}
+
+  async start(specs: readonly NodeSpec[]): Promise<void> {
+    const levels = startLevels(specs);
+    try {
+      for (const level of levels) {
+        await Promise.all(level.map((spec) => this.launch(spec)));
+      }
+    } catch (error) {
+      await this.stopAll();
+      throw error;
+    }
+  }
+
+  status(name: string): NodeStatus {
+    return { ...this.get(name).status };
+  }
+
+  statuses(): NodeStatus[] {
+    return this.order.map((name) => this.status(name));
+  }
+
+  pids(): number[] {
+    return [...this.managed.values()].filter((m) => m.child.exitCode === null).map((m) => m.status.pid);
+  }
+
+  /** Stops the node (SIGTERM, then SIGKILL after its stop timeout) and starts it again from its spec. */
+  async restart(name: string): Promise<void> {
+    const managed = this.get(name);
+    await this.stop(name);
+    await this.launch(managed.spec, managed.status.restarts + 1);
+  }
+
+  /** Stops one node; a node asked to stop is never reported as an unexpected exit. */
+  async stop(name: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const managed = this.get(name);
+    managed.stopping = true;
+    if (managed.child.exitCode !== null || managed.child.signalCode !== null) return;
+    managed.child.kill(signal);
+    const timeout = managed.spec.stopTimeoutMillis ?? DEFAULT_STOP_TIMEOUT_MILLIS;
+    const killed = sleep(timeout).then(() => "timeout" as const);
+    if ((await Promise.race([managed.exited.then(() => "exited" as const), killed])) === "timeout") {
+      managed.child.kill("SIGKILL");
+      await managed.exited;
+    }
+  }
+
+  /** Stops every node, the last started first. */
+  async stopAll(): Promise<void> {
+    for (const name of [...this.order].reverse()) await this.stop(name);
+  }
+
+  private get(name: string): Managed {
+    const managed = this.managed.get(name);
+    if (managed === undefined) throw new UnknownNodeError(name);
+    return managed;
+  }
+
+  private async launch(spec: NodeSpec, restarts = 0): Promise<void> {
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    if (child.pid === undefined) {
+      await new Promise((resolve) => child.once("error", resolve));
+      throw new NodeStartError(spec.name, `${spec.command} could not be started`, "");
+    }
+    this.options.registry?.add({
+      name: spec.name,
+      pid: child.pid,
+      startTicks: processStartTicks(child.pid) ?? "",
+    });
+    const status: NodeStatus = {
+      name: spec.name,
+      role: spec.role,
+      pid: child.pid,
+      state: "starting",
+      ports: spec.ports,
+      restarts,
+      exitCode: null,
+      exitSignal: null,
+    };
+    const managed: Managed = {
+      spec,
+      child,
+      status,
+      stopping: false,
+      tail: [],
+      exited: new Promise((resolve) => {
+        child.once("exit", (code, signal) => {
+          status.exitCode = code;
+          status.exitSignal = signal;
+          status.state = managed.stopping ? "stopped" : "exited";
+          this.options.registry?.remove(status.pid);
+          if (!managed.stopping) this.options.onUnexpectedExit?.({ ...status });
+          resolve();
+        });
+      }),
+    };
+    for (const stream of ["stdout", "stderr"] as const) {
+      createInterface({
+        input: child[stream] as NodeJS.ReadableStream,
+        crlfDelay: Number.POSITIVE_INFINITY,
+      }).on("line", (line: string) => {
+        const text = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
+        managed.tail.push(text);
+        if (managed.tail.length > TAIL_LINES) managed.tail.shift();
+        this.options.onOutput?.({ ...status }, stream, text);
+      });
+    }
+    this.managed.set(spec.name, managed);
+    if (!this.order.includes(spec.name)) this.order.push(spec.name);
+    await this.awaitHealthy(managed);
+  }
+
+  private async awaitHealthy(managed: Managed): Promise<void> {
+    const { spec, child, status } = managed;
+    const deadline = Date.now() + (spec.startTimeoutMillis ?? DEFAULT_START_TIMEOUT_MILLIS);
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new NodeStartError(
+          spec.name,
+          `it exited (${child.exitCode ?? child.signalCode}) before ${spec.health.description} answered`,
+          managed.tail.join("\n"),
+        );
+      }
+      if (await spec.health.check(AbortSignal.timeout(1_000))) {
+        status.state = "healthy";
+        return;
+      }
+      await sleep(PROBE_INTERVAL_MILLIS);
+    }
+    throw new NodeStartError(
+      spec.name,
+      `${spec.health.description} did not answer within ${spec.startTimeoutMillis ?? DEFAULT_START_TIMEOUT_MILLIS} ms`,
+      managed.tail.join("\n"),
+    );
+  }
+}
