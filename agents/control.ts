@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { currentFault, FaultValidationError, parseFault, setFault } from "./faults.js";
+import { metricsHandler } from "./metrics.js";
+import { switchboard } from "./switches.js";
+
+/**
+ * The agent's control endpoint: experiments and negative controls turn defenses off and on and inject
+ * in-process faults here, in a running process.
+ *
+ *   GET    /control                  switches and the active fault
+ *   PUT    /control/switches/{name}  {"enabled": false}
+ *   PUT    /control/fault            {"errorRate": 1, "addedLatencyMillis": 0, "jitterMillis": 0, "operations": []}
+ *   DELETE /control/fault
+ */
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+function send(response: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    response.writeHead(status).end();
+    return;
+  }
+  const problem = status >= 400;
+  response.writeHead(status, { "content-type": problem ? "application/problem+json" : "application/json" });
+  response.end(JSON.stringify(body));
+}
+
+function problem(response: ServerResponse, status: number, detail: string): void {
+  const titles: Record<number, string> = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+  };
+  send(response, status, { type: "about:blank", title: titles[status] ?? "Error", status, detail });
+}
+
+function readJson(request: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.destroy();
+        reject(new FaultValidationError("(body)", `is larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch (error) {
+        reject(new FaultValidationError("(body)", `is not valid JSON: ${(error as Error).message}`));
+      }
+    });
+    request.on("error", reject);
+  });
+}
+
+function state() {
+  return { switches: switchboard.snapshot(), fault: currentFault() };
+}
+
+export async function controlHandler(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? "/").split("?")[0] ?? "/";
+  try {
+    if (path === "/control" && request.method === "GET") {
+      send(response, 200, state());
+      return;
+    }
+    const switchName = /^\/control\/switches\/([^/]+)$/.exec(path)?.[1];
+    if (switchName !== undefined) {
+      if (request.method !== "PUT") return problem(response, 405, 'use PUT with {"enabled": true|false}');
+      const name = decodeURIComponent(switchName);
+      const found = switchboard.get(name);
+      if (found === undefined) {
+        return problem(
+          response,
+          404,
+          `no switch named ${name}; known: ${Object.keys(switchboard.snapshot()).join(", ")}`,
+        );
+      }
+      const body = (await readJson(request)) as { enabled?: unknown };
+      if (typeof body !== "object" || body === null || typeof body.enabled !== "boolean") {
+        return problem(response, 400, 'body must be {"enabled": true} or {"enabled": false}');
+      }
+      found.set(body.enabled);
+      send(response, 200, state());
+      return;
+    }
+    if (path === "/control/fault") {
+      if (request.method === "PUT") {
+        setFault(parseFault(await readJson(request)));
+        send(response, 200, state());
+      } else if (request.method === "DELETE") {
+        setFault(null);
+        send(response, 204);
+      } else {
+        problem(response, 405, "use PUT to set the fault or DELETE to clear it");
+      }
+      return;
+    }
+    problem(response, 404, `no control endpoint at ${request.method} ${path}`);
+  } catch (error) {
+    if (error instanceof FaultValidationError) problem(response, 400, error.message);
+    else problem(response, 400, String(error));
+  }
+}
+
+/**
+ * One loopback HTTP server per process for operators and the engine: `/metrics` for the scraper and
+ * `/control` for switches and faults. Resolves with the bound port; does not keep the process alive.
+ */
+export function serveAdmin(port = 0): Promise<number> {
+  const server = createServer((request, response) => {
+    if ((request.url ?? "").split("?")[0] === "/metrics") metricsHandler(request, response);
+    else void controlHandler(request, response);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.unref();
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
