@@ -1,12 +1,20 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
-import { Admin, Consumer, ListOffsetTimestamps, stringDeserializers } from "@platformatic/kafka";
+import { Consumer, ListOffsetTimestamps, stringDeserializers } from "@platformatic/kafka";
 import { freePort } from "../../chaos/ports.js";
+import {
+  formatKafkaNode,
+  kafkaCommand,
+  type NodePorts,
+  newClusterId,
+  waitForKafka,
+} from "../../fixtures/shop/topology/kafka.js";
+
+export { createTopic, waitForKafka } from "../../fixtures/shop/topology/kafka.js";
 
 /**
  * A real Apache Kafka (KRaft mode, from the jars scripts/setup.sh installs) for tests: 1 node acting as broker
@@ -43,59 +51,6 @@ export interface KafkaOptions {
   ports?: { listen: number; advertised: number }[];
 }
 
-const root = resolve(import.meta.dirname, "../..");
-
-function kafkaPaths(): { java: string; libs: string; log4j: string } {
-  const libs = process.env.SHAKEDOWN_KAFKA_LIBS ?? join(root, ".tools/kafka/libs");
-  const log4j = process.env.SHAKEDOWN_KAFKA_LOG4J ?? join(root, ".tools/kafka/config/log4j.properties");
-  if (!existsSync(libs) || !existsSync(log4j)) {
-    throw new Error(`Kafka jars not found at ${libs} (log4j ${log4j}): run \`bash scripts/setup.sh\``);
-  }
-  return { java: process.env.SHAKEDOWN_JAVA ?? "java", libs, log4j };
-}
-
-interface NodePorts {
-  id: number;
-  port: number;
-  advertisedPort: number;
-  controllerPort: number;
-}
-
-function serverProperties(node: NodePorts, nodes: NodePorts[], logDir: string): string {
-  const replicas = nodes.length;
-  const properties: Record<string, string | number> = {
-    "process.roles": "broker,controller",
-    "node.id": node.id,
-    "controller.quorum.voters": nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(","),
-    "controller.listener.names": "CONTROLLER",
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://127.0.0.1:${node.advertisedPort}`,
-    "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-    "log.dirs": logDir,
-    "num.partitions": 1,
-    "default.replication.factor": replicas,
-    "min.insync.replicas": replicas === 1 ? 1 : 2,
-    "unclean.leader.election.enable": "false",
-    "auto.create.topics.enable": "false",
-    "offsets.topic.replication.factor": replicas,
-    // 50 partitions (the default) make the first group join of every test wait for their creation.
-    "offsets.topic.num.partitions": 4,
-    "transaction.state.log.replication.factor": replicas,
-    "transaction.state.log.min.isr": replicas === 1 ? 1 : 2,
-    "transaction.state.log.num.partitions": 4,
-    "group.initial.rebalance.delay.ms": 0,
-    // Lets consumers use short sessions, so a killed member leaves its group within seconds.
-    "group.min.session.timeout.ms": 500,
-    // A killed node loses its leaderships after 3 s instead of 9.
-    "broker.session.timeout.ms": 3000,
-    "broker.heartbeat.interval.ms": 500,
-  };
-  return Object.entries(properties)
-    .map(([key, value]) => `${key}=${value}`)
-    .join("\n");
-}
-
 class KafkaNode {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -120,22 +75,8 @@ class KafkaNode {
   }
 
   start(): void {
-    const { java, libs, log4j } = kafkaPaths();
-    const child = spawn(
-      java,
-      [
-        "-Xms128m",
-        `-Xmx${this.heap}`,
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
-        `-Dlog4j.configuration=file:${log4j}`,
-        "-cp",
-        `${libs}/*`,
-        "kafka.Kafka",
-        this.propertiesFile,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const { command, args } = kafkaCommand(this.propertiesFile, this.heap);
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     const append = (chunk: Buffer) => {
       this.log += chunk.toString();
     };
@@ -156,41 +97,6 @@ class KafkaNode {
   }
 }
 
-/**
- * Waits until the node at `bootstrap` answers a metadata request listing `brokers` nodes: at most `tries`
- * attempts `intervalMillis` apart. Throws with the last error when it never does.
- */
-export async function waitForKafka(
-  bootstrap: string,
-  {
-    brokers = 1,
-    tries = 120,
-    intervalMillis = 250,
-  }: { brokers?: number; tries?: number; intervalMillis?: number } = {},
-): Promise<void> {
-  let last: unknown;
-  for (let attempt = 0; attempt < tries; attempt++) {
-    const admin = new Admin({
-      clientId: "shakedown-health",
-      bootstrapBrokers: [bootstrap],
-      retries: 0,
-      connectTimeout: 1000,
-      timeout: 2000,
-    });
-    try {
-      const metadata = await admin.metadata({ topics: [], forceUpdate: true });
-      if (metadata.brokers.size >= brokers) return;
-      last = new Error(`${metadata.brokers.size} of ${brokers} brokers registered`);
-    } catch (error) {
-      last = error;
-    } finally {
-      await admin.close().catch(() => undefined);
-    }
-    await sleep(intervalMillis);
-  }
-  throw new Error(`Kafka at ${bootstrap} did not answer metadata after ${tries} tries: ${String(last)}`);
-}
-
 /** Picks ports, writes each node's server.properties and formats its log folder with one shared cluster id. */
 async function prepareNodes(
   dir: string,
@@ -198,7 +104,6 @@ async function prepareNodes(
   heap: string,
   given: KafkaOptions["ports"],
 ): Promise<KafkaNode[]> {
-  const { java, libs, log4j } = kafkaPaths();
   const ports: NodePorts[] = [];
   for (let id = 1; id <= brokers; id++) {
     const port = given?.[id - 1]?.listen ?? (await freePort());
@@ -209,25 +114,10 @@ async function prepareNodes(
       controllerPort: await freePort(),
     });
   }
-  // StorageTool random-uuid would only print a fresh id; every node of one cluster needs the same one.
-  const clusterId = Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+  const clusterId = newClusterId();
   return Promise.all(
     ports.map(async (node) => {
-      const logDir = join(dir, `node-${node.id}`, "data");
-      mkdirSync(logDir, { recursive: true });
-      const propertiesFile = join(dir, `node-${node.id}`, "server.properties");
-      writeFileSync(propertiesFile, serverProperties(node, ports, logDir));
-      await promisify(execFile)(java, [
-        `-Dlog4j.configuration=file:${log4j}`,
-        "-cp",
-        `${libs}/*`,
-        "kafka.tools.StorageTool",
-        "format",
-        // The "=" form: a base64url id may start with "-", which would read as an option.
-        `--cluster-id=${clusterId}`,
-        "-c",
-        propertiesFile,
-      ]);
+      const propertiesFile = await formatKafkaNode(dir, node, ports, clusterId);
       return new KafkaNode(node, propertiesFile, heap);
     }),
   );
@@ -280,27 +170,6 @@ export async function startKafka({
     },
     output: (index) => node(index).output(),
   };
-}
-
-/** Creates a topic and waits until every partition has a leader. */
-export async function createTopic(
-  bootstrap: string,
-  topic: string,
-  { partitions = 1, replicas = 1 }: { partitions?: number; replicas?: number } = {},
-): Promise<void> {
-  const admin = new Admin({ clientId: "shakedown-test-admin", bootstrapBrokers: [bootstrap] });
-  try {
-    await admin.createTopics({ topics: [topic], partitions, replicas });
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-      const found = metadata.topics.get(topic);
-      if (found?.partitions.every((p) => p.leader >= 0)) return;
-      await sleep(100);
-    }
-    throw new Error(`topic ${topic} has partitions without a leader after 100 tries`);
-  } finally {
-    await admin.close();
-  }
 }
 
 /** The next offset to be written of each partition of `topic`, indexed by partition. */
