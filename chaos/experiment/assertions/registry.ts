@@ -1,0 +1,16 @@
+import { checker } from "./checker.js";
+import { errorRate } from "./error-rate.js";
+import { http } from "./http.js";
+import { latencyQuantile } from "./latency-quantile.js";
+import { metricCount } from "./metric-count.js";
+import { metricRate } from "./metric-rate.js";
+import { sql } from "./sql.js";
+import type { AssertionKind } from "./types.js";
+
+/** Every probe and assertion kind by the snake_case name experiment files use. */
+export const assertionKinds: Readonly<Record<string, AssertionKind>> = Object.fromEntries(
+  [errorRate, latencyQuantile, metricCount, metricRate, sql, http, checker].map((kind) => [
+    kind.name,
+    kind as AssertionKind,
+  ]),
+);

@@ -1,0 +1,56 @@
+import type { History, Validity } from "../../checkers/types.js";
+import type { JsonObject } from "../fault-unit.js";
+import type { AbsoluteWindow, Telemetry } from "../telemetry.js";
+
+/** Sends one request to a topology node by service name (steady-state probes); status null on no answer. */
+export interface HttpProber {
+  request(
+    request: { method: string; service: string; path: string; timeoutMillis: number },
+    signal: AbortSignal,
+  ): Promise<{ status: number | null }>;
+}
+
+/** What a kind may read while measuring. */
+export interface EvaluationContext {
+  /** The resolved window; kinds that do not read one get the whole method. */
+  readonly window: AbsoluteWindow;
+  readonly telemetry: Telemetry;
+  readonly http: HttpProber;
+  /** The run's ground truth for checkers, fetched once per run on first use. */
+  history(): Promise<History>;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A kind's raw answer: a measured value the engine compares with the bar, or (for kinds without a bar) its
+ * own verdict. `measured` null means no data, judged unknown.
+ */
+export interface KindResult {
+  readonly measured: number | null;
+  readonly valid?: Validity;
+  readonly reason?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly traceIds?: readonly string[];
+}
+
+/**
+ * One kind of measurement, usable as a steady-state probe and as an assertion; one file each, registered by
+ * its snake_case name. Validation and evaluation both read the kind from the same registry.
+ */
+export interface AssertionKind<P extends object = object> {
+  readonly name: string;
+  readonly description: string;
+  /** JSON schema of the kind's own fields, beside the common ones (name, kind, window, min, max). */
+  readonly properties: Readonly<Record<string, object>>;
+  readonly required: readonly string[];
+  /** Whether `min`/`max` apply and at least one is required. */
+  readonly bar: boolean;
+  /** Whether `window` means anything to it (a single HTTP request or a checker of the whole run does not). */
+  readonly windowed: boolean;
+  /** Unit of the measured value, shown beside it in reports. */
+  readonly unit: string;
+  evaluate(params: P, context: EvaluationContext): Promise<KindResult>;
+}
+
+/** The kind-specific fields, validated against the kind's schema before any run. */
+export type Params = JsonObject;

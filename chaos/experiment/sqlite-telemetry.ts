@@ -1,0 +1,96 @@
+import type Database from "better-sqlite3";
+import { entryCounts, entrySpans } from "../../collector/query/entry-spans.js";
+import { queryMetric } from "../../collector/query/metrics.js";
+import { statement } from "../../collector/query/statements.js";
+import type { TimeWindow } from "../../collector/query/window.js";
+import type { AbsoluteWindow, MetricSelector, SpanFilter, Telemetry } from "./telemetry.js";
+import { nearestRank } from "./telemetry.js";
+
+const NS_PER_MS = 1_000_000n;
+
+function nanos(window: AbsoluteWindow): TimeWindow {
+  return {
+    startNs: BigInt(Math.floor(window.startMillis)) * NS_PER_MS,
+    endNs: BigInt(Math.ceil(window.endMillis)) * NS_PER_MS,
+  };
+}
+
+// Entry spans of one operation: the collector's entry-span queries do not filter by span name.
+const OPERATION = `FROM spans WHERE service_name = ? AND name = ? AND kind IN (2, 5) AND start_ns >= ? AND start_ns < ?`;
+
+/**
+ * Telemetry answered from the collector's SQLite file, through the collector's own queries, so an assertion
+ * measures exactly what the API and dashboards show. Open the file read-only beside the running collector.
+ */
+export class SqliteTelemetry implements Telemetry {
+  constructor(private readonly db: Database.Database) {}
+
+  async requestCounts(filter: SpanFilter, window: AbsoluteWindow) {
+    const range = nanos(window);
+    if (filter.operation === undefined) {
+      const { calls, errors } = entryCounts(this.db, filter.service, range);
+      return { requests: calls, errors };
+    }
+    const row = statement<{ calls: bigint; errors: bigint }>(
+      this.db,
+      `SELECT count(*) AS calls, coalesce(sum(status_code = 2), 0) AS errors ${OPERATION}`,
+    ).get(filter.service, filter.operation, range.startNs, range.endNs);
+    return { requests: Number(row?.calls ?? 0n), errors: Number(row?.errors ?? 0n) };
+  }
+
+  async latencyQuantileMillis(filter: SpanFilter, quantile: number, window: AbsoluteWindow) {
+    const range = nanos(window);
+    const durations =
+      filter.operation === undefined
+        ? entrySpans(this.db, filter.service, range).map((span) => span.durationNs)
+        : statement<{ durationNs: bigint }>(this.db, `SELECT duration_ns AS durationNs ${OPERATION}`)
+            .all(filter.service, filter.operation, range.startNs, range.endNs)
+            .map((row) => Number(row.durationNs));
+    const ns = nearestRank(
+      durations.sort((a, b) => a - b),
+      quantile,
+    );
+    return ns === null ? null : ns / 1e6;
+  }
+
+  async metricIncrease(metric: MetricSelector, window: AbsoluteWindow) {
+    const labels = Object.fromEntries(
+      Object.entries(metric.attributes ?? {}).map(([k, v]) => [k, String(v)]),
+    );
+    // One step as long as the window: at most two buckets, since steps align to the epoch.
+    const stepMs = Math.max(1, Math.ceil(window.endMillis - window.startMillis));
+    const result = queryMetric(this.db, {
+      name: metric.name,
+      labels,
+      window: nanos(window),
+      stepMs,
+      fn: "increase",
+    });
+    const values = result.series.flatMap((series) => series.points.map((point) => point.v));
+    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+  }
+
+  async sqlScalar(sql: string, window: AbsoluteWindow) {
+    const prepared = this.db.prepare(sql).safeIntegers(true);
+    if (!prepared.reader || !prepared.readonly)
+      throw new Error("an sql assertion must be one read-only SELECT");
+    const range = nanos(window);
+    const used = (name: string) => new RegExp(`[@:$]${name}\\b`).test(sql);
+    const bindings = Object.fromEntries(
+      [
+        ["start_ns", range.startNs],
+        ["end_ns", range.endNs],
+        ["start_ms", window.startMillis],
+        ["end_ms", window.endMillis],
+      ].filter(([name]) => used(name as string)),
+    );
+    const row = (
+      Object.keys(bindings).length === 0 ? prepared.raw(true).get() : prepared.raw(true).get(bindings)
+    ) as unknown[] | undefined;
+    const value = row?.[0];
+    if (value === undefined || value === null) return null;
+    const number = Number(value);
+    if (!Number.isFinite(number)) throw new Error(`the query answered ${String(value)}, not a number`);
+    return number;
+  }
+}

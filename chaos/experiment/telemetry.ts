@@ -1,0 +1,123 @@
+/** A half-open time range [startMillis, endMillis) in Unix epoch milliseconds. */
+export interface AbsoluteWindow {
+  readonly startMillis: number;
+  readonly endMillis: number;
+}
+
+/** Which server spans count as a service's requests: its entry spans, optionally of one operation. */
+export interface SpanFilter {
+  readonly service: string;
+  /** The span name, e.g. `POST /api/orders`. */
+  readonly operation?: string;
+}
+
+export interface MetricSelector {
+  readonly name: string;
+  /** Series whose attributes include all of these. */
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * What assertions ask of the run's telemetry. The collector's SQLite answers it for real runs; `null`
+ * means no data in the window, which the assertion reports as unknown rather than as zero.
+ */
+export interface Telemetry {
+  requestCounts(filter: SpanFilter, window: AbsoluteWindow): Promise<{ requests: number; errors: number }>;
+  latencyQuantileMillis(filter: SpanFilter, quantile: number, window: AbsoluteWindow): Promise<number | null>;
+  /** Increase of a cumulative counter over the window, summed over matching series (resets handled). */
+  metricIncrease(metric: MetricSelector, window: AbsoluteWindow): Promise<number | null>;
+  /**
+   * A read-only SQL query against the collector's schema that returns one number (first column of the first
+   * row), with the window bound as `@start_ns`, `@end_ns`, `@start_ms`, `@end_ms`.
+   */
+  sqlScalar(sql: string, window: AbsoluteWindow): Promise<number | null>;
+}
+
+export interface RecordedSpan {
+  readonly service: string;
+  readonly operation?: string;
+  readonly startMillis: number;
+  readonly durationMillis: number;
+  readonly error: boolean;
+}
+
+/** A cumulative counter sample. */
+export interface RecordedPoint {
+  readonly name: string;
+  readonly attributes: Readonly<Record<string, string | number | boolean>>;
+  readonly timeMillis: number;
+  readonly value: number;
+}
+
+const inside = (timeMillis: number, window: AbsoluteWindow) =>
+  timeMillis >= window.startMillis && timeMillis < window.endMillis;
+
+/** Nearest-rank quantile, the same definition the collector's queries use. */
+export function nearestRank(sorted: readonly number[], quantile: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil(quantile * sorted.length - 1e-9));
+  return sorted[rank - 1] ?? null;
+}
+
+/** Telemetry held in memory: for tests, and for runs judged from data recorded elsewhere. */
+export class InMemoryTelemetry implements Telemetry {
+  constructor(
+    private readonly spans: readonly RecordedSpan[] = [],
+    private readonly points: readonly RecordedPoint[] = [],
+  ) {}
+
+  private select(filter: SpanFilter, window: AbsoluteWindow): RecordedSpan[] {
+    return this.spans.filter(
+      (span) =>
+        span.service === filter.service &&
+        (filter.operation === undefined || span.operation === filter.operation) &&
+        inside(span.startMillis, window),
+    );
+  }
+
+  async requestCounts(filter: SpanFilter, window: AbsoluteWindow) {
+    const spans = this.select(filter, window);
+    return { requests: spans.length, errors: spans.filter((span) => span.error).length };
+  }
+
+  async latencyQuantileMillis(filter: SpanFilter, quantile: number, window: AbsoluteWindow) {
+    const durations = this.select(filter, window).map((span) => span.durationMillis);
+    return nearestRank(
+      durations.sort((a, b) => a - b),
+      quantile,
+    );
+  }
+
+  async metricIncrease(metric: MetricSelector, window: AbsoluteWindow) {
+    const series = new Map<string, RecordedPoint[]>();
+    for (const point of this.points) {
+      if (point.name !== metric.name || point.timeMillis >= window.endMillis) continue;
+      const matches = Object.entries(metric.attributes ?? {}).every(
+        ([key, value]) => point.attributes[key] === value,
+      );
+      if (!matches) continue;
+      const key = JSON.stringify(Object.entries(point.attributes).sort());
+      series.set(key, [...(series.get(key) ?? []), point]);
+    }
+    let total: number | null = null;
+    for (const points of series.values()) {
+      points.sort((a, b) => a.timeMillis - b.timeMillis);
+      const before = points.filter((point) => point.timeMillis < window.startMillis).at(-1);
+      const within = points.filter((point) => inside(point.timeMillis, window));
+      if (within.length === 0) continue;
+      let previous = before?.value ?? (within[0] as RecordedPoint).value;
+      let increase = 0;
+      for (const point of within) {
+        // A drop means the process restarted and its counter began again from zero.
+        increase += point.value >= previous ? point.value - previous : point.value;
+        previous = point.value;
+      }
+      total = (total ?? 0) + increase;
+    }
+    return total;
+  }
+
+  async sqlScalar(): Promise<number | null> {
+    throw new Error("in-memory telemetry cannot answer SQL; run against the collector's database");
+  }
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { admittedRate, maxInSpan } from "../../../chaos/checkers/admitted-rate.js";
+import type { RequestOutcome } from "../../../chaos/checkers/types.js";
+
+/** `perWindow[i]` requests evenly spread over window i of `windowMillis`, the first `admit(i)` answered 200. */
+function flood(
+  startMillis: number,
+  windowMillis: number,
+  perWindow: number[],
+  admit: (index: number) => number,
+  rejected: number | null = 429,
+): RequestOutcome[] {
+  return perWindow.flatMap((count, index) =>
+    Array.from({ length: count }, (_, n) => ({
+      timeMillis: startMillis + index * windowMillis + (n * windowMillis) / count,
+      status: n < admit(index) ? 200 : rejected,
+    })),
+  );
+}
+
+describe("admitted_rate", () => {
+  it("is valid when a 10x flood is admitted at the limit and the excess is answered 429", () => {
+    const requests = flood(10_000, 1000, [100, 100, 100, 100, 100, 100], () => 10);
+    const result = admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 });
+    expect(result.valid).toBe(true);
+    expect(result).toMatchObject({
+      windowCount: 5,
+      offeredCount: 500,
+      admittedCount: 50,
+      rejectedCount: 450,
+      expectedAdmittedCount: 50,
+      relativeError: 0,
+      admittedPerSecond: 10,
+      limitPerSecond: 10,
+      excessRejectedFraction: 1,
+    });
+  });
+
+  it("judges only whole windows inside the flood", () => {
+    const requests = flood(10_500, 1000, [100, 100, 100], () => 30);
+    const result = admittedRate.check({ requests }, { limit: 30, windowMillis: 1000 });
+    expect(result).toMatchObject({ windowCount: 2, admittedCount: 60, valid: true });
+  });
+
+  it("fails when the limiter admits more than the limit beyond the tolerance", () => {
+    const requests = flood(0, 1000, [100, 100, 100, 100], () => 11);
+    const result = admittedRate.check({ requests }, { limit: 10, windowMillis: 1000, tolerance: 0.05 });
+    expect(result.valid).toBe(false);
+    expect(result).toMatchObject({ admittedCount: 33, expectedAdmittedCount: 30, relativeError: 0.1 });
+    expect(result.reason).toMatch(/admitted 33 where the limit allows 30/);
+  });
+
+  it("expects the offered count, not the limit, when the flood stays under the limit", () => {
+    const requests = flood(0, 1000, [5, 5, 5, 5], () => 5);
+    expect(admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 })).toMatchObject({
+      valid: true,
+      expectedAdmittedCount: 15,
+      excessRejectedFraction: null,
+    });
+  });
+
+  it("fails when the excess is dropped instead of answered 429", () => {
+    const requests = flood(0, 1000, [20, 20, 20, 20], () => 10, null);
+    const result = admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 });
+    expect(result).toMatchObject({
+      valid: false,
+      admittedCount: 30,
+      excessRejectedFraction: 0,
+      unansweredCount: 40,
+    });
+  });
+
+  it("measures the fixed window's boundary burst across a window edge", () => {
+    // All 10 admitted at the end of window 1 and all 10 at the start of window 2: 20 within 200 ms.
+    const requests: RequestOutcome[] = [];
+    for (let w = 0; w < 4; w++) {
+      for (let n = 0; n < 10; n++) {
+        const early = w % 2 === 1;
+        requests.push({ timeMillis: w * 1000 + (early ? n * 10 : 900 + n * 10), status: 200 });
+      }
+      for (let n = 0; n < 50; n++) requests.push({ timeMillis: w * 1000 + 200 + n * 10, status: 429 });
+    }
+    const lenient = admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 });
+    expect(lenient).toMatchObject({ valid: true, maxAdmittedInSpan: 20, burstRatio: 2 });
+    const strict = admittedRate.check({ requests }, { limit: 10, windowMillis: 1000, maxBurstRatio: 1.1 });
+    expect(strict.valid).toBe(false);
+    expect(strict.reason).toMatch(/20 admitted within 1000 ms \(2\.00× the limit\)/);
+  });
+
+  it("counts the most timestamps in any half-open span", () => {
+    expect(maxInSpan([0, 100, 999, 1000, 1001, 1999], 1000)).toBe(4);
+    expect(maxInSpan([], 1000)).toBe(0);
+  });
+
+  it("is unknown without requests or without a whole window", () => {
+    expect(admittedRate.check({ requests: [] }, { limit: 10, windowMillis: 1000 }).valid).toBe("unknown");
+    const requests = flood(100, 100, [5, 5], () => 5);
+    expect(admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 }).valid).toBe("unknown");
+  });
+});
