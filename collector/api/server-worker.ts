@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
 import express from "express";
-import { bearerAllows } from "../receivers/auth.js";
+import { dashboardRouter, tokenGate } from "../../dashboards/serve.js";
 import { openDatabase } from "../store/schema.js";
 import { createApiRouter } from "./router.js";
 
@@ -26,14 +26,13 @@ const options = workerData as ApiServerData;
 const db = openDatabase(options.dbPath, { readonly: true });
 const app = express();
 app.disable("x-powered-by");
-app.use((request, response, next) => {
-  if (bearerAllows(options.token, request.headers.authorization)) next();
-  else response.status(401).type("application/problem+json").json({ title: "Unauthorized", status: 401 });
-});
+// The bearer token, or for browsers the same token as a cookie (set by visiting /?token=…), guards everything.
+app.use(tokenGate(options.token));
 app.get("/healthz", (_request, response) => {
   response.json({ status: "ok" });
 });
 app.use("/api", createApiRouter(db));
+app.use(dashboardRouter());
 
 const server = app.listen(options.port, options.host);
 server.once("error", (error) => {

@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS spans (
   dropped_events_count INTEGER NOT NULL,
   dropped_links_count INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
+CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id, span_id);
 CREATE INDEX IF NOT EXISTS spans_by_service_start ON spans(service_name, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_start ON spans(start_ns);
 

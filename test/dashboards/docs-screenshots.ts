@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import { projectRoot } from "../../collector/paths.js";
+import { KNOWN } from "./fixtures.js";
+import { buildUi, launchBrowser, openPage, screenshot, startLoadedCollector, visit } from "./harness.js";
+
+/**
+ * Renders the README's screenshots (1280×800) of the overview, a trace and the service map from the fixture shop
+ * (the browser tests keep one of every view in test-artifacts/dashboards/):
+ *   npm run build && node dist/test/dashboards/docs-screenshots.js [output folder, default docs/screenshots]
+ */
+const out = process.argv[2] ?? join(projectRoot, "docs", "screenshots");
+await buildUi();
+const loaded = await startLoadedCollector();
+const browser = await launchBrowser();
+try {
+  const { page, problems } = await openPage(browser.context);
+  const shots: [string, string][] = [
+    ["overview", "#/"],
+    ["trace", `#/trace/${KNOWN.checkoutTraceId}?span=${KNOWN.producerSpanId}`],
+    ["service-map", "#/map"],
+  ];
+  for (const [name, hash] of shots) {
+    await visit(page, loaded.url, hash);
+    // Charts draw on the next frame after their data arrives.
+    await page.waitForTimeout(300);
+    console.log(await screenshot(page, name, out));
+  }
+  if (problems.length > 0) throw new Error(`the pages reported problems:\n${problems.join("\n")}`);
+} finally {
+  await browser.close();
+  await loaded.close();
+}
