@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCollectorCommand } from "./commands/collector.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerUpCommand } from "./commands/up.js";
 import { isUsageError } from "./usage-error.js";
 
 /** Exit codes: 0 success, 1 a failed run, 2 bad usage or configuration. */
@@ -12,6 +13,7 @@ const program = new Command("shakedown")
   .showHelpAfterError();
 registerCollectorCommand(program);
 registerDemoCommand(program);
+registerUpCommand(program);
 
 try {
   await program.parseAsync(process.argv);

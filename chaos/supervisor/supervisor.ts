@@ -32,8 +32,14 @@ const MAX_LINE_CHARS = 16_384;
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
-/** Groups nodes into start levels: every node's dependencies sit in earlier levels. */
-export function startLevels(specs: readonly NodeSpec[]): NodeSpec[][] {
+/**
+ * Groups nodes into start levels: every node's dependencies sit in earlier levels, or among the nodes
+ * `running` already (a topology started in stages).
+ */
+export function startLevels(
+  specs: readonly NodeSpec[],
+  running: ReadonlySet<string> = new Set(),
+): NodeSpec[][] {
   const byName = new Map<string, NodeSpec>();
   for (const spec of specs) {
     if (byName.has(spec.name)) throw new TopologyError(`two nodes are named ${spec.name}`);
@@ -46,8 +52,8 @@ export function startLevels(specs: readonly NodeSpec[]): NodeSpec[][] {
     }
   }
   const levels: NodeSpec[][] = [];
-  const placed = new Set<string>();
-  while (placed.size < specs.length) {
+  const placed = new Set<string>(running);
+  while ([...byName.keys()].some((name) => !placed.has(name))) {
     const level = specs.filter((s) => !placed.has(s.name) && (s.dependsOn ?? []).every((d) => placed.has(d)));
     if (level.length === 0) {
       const stuck = specs.filter((s) => !placed.has(s.name)).map((s) => s.name);
@@ -69,8 +75,9 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorOptions = {}) {}
 
+  /** Starts nodes; may be called again to add a later stage that depends on nodes already running. */
   async start(specs: readonly NodeSpec[]): Promise<void> {
-    const levels = startLevels(specs);
+    const levels = startLevels(specs, new Set(this.managed.keys()));
     try {
       for (const level of levels) {
         await Promise.all(level.map((spec) => this.launch(spec)));
