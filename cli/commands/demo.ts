@@ -19,9 +19,12 @@ type Json = any;
 async function awaitLedger(api: string, orders: number, token?: string): Promise<number> {
   let consumed = 0;
   for (let attempt = 0; attempt < 60 && consumed < orders; attempt++) {
-    const answer: Json = await fetch(`${api}/api/traces?service=ledger&operation=process%20orders&limit=1000`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    }).then((r) => r.json());
+    const answer: Json = await fetch(
+      `${api}/api/traces?service=ledger&operation=process%20orders&limit=1000`,
+      {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      },
+    ).then((r) => r.json());
     consumed = answer.traces?.length ?? 0;
     if (consumed < orders) await sleep(500);
   }
