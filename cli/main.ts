@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { registerCollectorCommand } from "./commands/collector.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerRecoverCommand } from "./commands/recover.js";
+import { registerRunCommand } from "./commands/run.js";
 import { registerUpCommand } from "./commands/up.js";
 import { isUsageError } from "./usage-error.js";
 
@@ -13,6 +15,8 @@ const program = new Command("shakedown")
   .showHelpAfterError();
 registerCollectorCommand(program);
 registerDemoCommand(program);
+registerRunCommand(program);
+registerRecoverCommand(program);
 registerUpCommand(program);
 
 try {

@@ -1,0 +1,67 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { projectRoot } from "../../collector/paths.js";
+import type { Profile } from "../experiment/types.js";
+import type { Topology } from "../faults/context.js";
+import type { PidRegistry } from "../supervisor/pid-registry.js";
+import type { HistorySource } from "../timeline/engine.js";
+import { LauncherError } from "./errors.js";
+
+/** What `shakedown run` hands a topology module. */
+export interface LaunchOptions {
+  readonly profile: Profile;
+  /**
+   * The run state directory (`.data/run`): nodes keep their files under `<runDir>/nodes`, and the PIDs
+   * must be recorded in `<runDir>/pids.jsonl`, the `registry` given here, so `recover` can stop orphans.
+   */
+  readonly runDir: string;
+  /** Give it to the Supervisor (`new Supervisor({ registry })`). */
+  readonly registry: PidRegistry;
+  readonly signal: AbortSignal;
+}
+
+/** A running topology, as `shakedown run` drives it. */
+export interface LaunchedTopology {
+  /** The Supervisor of the nodes (faults resolve targets and restart nodes through it). */
+  readonly topology: Topology;
+  /** The collector's SQLite file, when the launch runs a collector; `--db` overrides it. */
+  readonly databasePath?: string;
+  /** The collector's API base, for trace links in the HTML report. */
+  readonly collectorApiUrl?: string;
+  /** How long the nodes' telemetry takes to reach the collector (export intervals). */
+  readonly telemetryLagMillis?: number;
+  /** Ground truth beyond the flood's records, e.g. the ledger's effects for `exactly_once`. */
+  readonly history?: HistorySource;
+  /** Stops every node and whatever else the launch started; called once, also after a failed run. */
+  close(): Promise<void>;
+}
+
+/**
+ * A topology module exports `launchTopology`: it starts the nodes (healthy) under a Supervisor that records
+ * their PIDs in `options.registry`, and returns them. The shop's is `chaos/engine/shop.ts`; tests
+ * pass their own with `--topology`.
+ */
+export type LaunchTopology = (options: LaunchOptions) => Promise<LaunchedTopology>;
+
+/** The shop's topology module, compiled (`shakedown up` starts the same topology). */
+export const DEFAULT_TOPOLOGY_MODULE = join(projectRoot, "dist", "chaos", "engine", "shop.js");
+
+export async function importLauncher(modulePath: string): Promise<LaunchTopology> {
+  const path = isAbsolute(modulePath) ? modulePath : resolve(modulePath);
+  if (!existsSync(path)) {
+    throw new LauncherError(
+      path,
+      "does not exist (build with `npx tsc -p tsconfig.json`, or pass --topology MODULE)",
+    );
+  }
+  let loaded: { launchTopology?: unknown };
+  try {
+    loaded = await import(pathToFileURL(path).href);
+  } catch (error) {
+    throw new LauncherError(path, `cannot be loaded: ${(error as Error).message}`);
+  }
+  if (typeof loaded.launchTopology !== "function")
+    throw new LauncherError(path, "exports no launchTopology function");
+  return loaded.launchTopology as LaunchTopology;
+}

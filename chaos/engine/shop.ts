@@ -1,0 +1,44 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
+import { startShop } from "../../fixtures/shop/topology/start.js";
+import type { LaunchedTopology, LaunchOptions } from "./launch.js";
+
+/** Traces export every 0.5 s, metrics every 5 s and the scraper polls every 5 s: wait that out, and some. */
+const SHOP_TELEMETRY_LAG_MILLIS = 6000;
+
+/**
+ * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`
+ * is not in the way) writing `<runDir>/shakedown.db`, and the shop's nodes under a Supervisor that records
+ * their PIDs in `<runDir>/pids.jsonl`.
+ */
+export async function launchTopology(options: LaunchOptions): Promise<LaunchedTopology> {
+  // Every run starts from the seed data: Kafka refuses a data directory formatted for another cluster.
+  // No live process uses it: `shakedown run` holds the lock and has stopped (or refused for) every owner.
+  rmSync(join(options.runDir, "nodes"), { recursive: true, force: true });
+  const databasePath = join(options.runDir, "shakedown.db");
+  const collector = await startCollector({
+    ...DEFAULT_COLLECTOR_OPTIONS,
+    dbPath: databasePath,
+    otlpHttpPort: 0,
+    otlpGrpcPort: 0,
+    apiPort: 0,
+  });
+  let shop: Awaited<ReturnType<typeof startShop>>;
+  try {
+    shop = await startShop({ profile: options.profile, collector, runDir: options.runDir, gatewayPort: 0 });
+  } catch (error) {
+    await collector.close();
+    throw error;
+  }
+  return {
+    topology: shop.supervisor,
+    databasePath,
+    collectorApiUrl: collector.urls.api,
+    telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
+    async close() {
+      await shop.stop();
+      await collector.close();
+    },
+  };
+}

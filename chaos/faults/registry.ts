@@ -1,0 +1,60 @@
+import type { FaultCatalog, FaultUnit, HealsUnconfirmed } from "../experiment/fault-unit.js";
+import { byTarget } from "./by-target.js";
+import { detachedContext, type FaultContext, type FaultFactory } from "./context.js";
+import { defenseSwitch } from "./defense-switch.js";
+import { errorRate } from "./error-rate.js";
+import { kill } from "./kill.js";
+import { latency } from "./latency.js";
+import { noop } from "./noop.js";
+import { pause } from "./pause.js";
+import { restart } from "./restart.js";
+import { terminate } from "./terminate.js";
+
+/**
+ * NETWORK FAULTS PLUG IN HERE. `chaos/faults/network/` (partition, link latency, bandwidth, reset,
+ * blackhole) exports `networkFaults: readonly FaultFactory[]` from its `index.ts`; replace this empty list
+ * with `import { networkFaults } from "./network/index.js"`. A network unit may share a name with one below
+ * (`latency` on a link beside `latency` in a process): such units are told apart by their target schemas.
+ */
+const networkFaults: readonly FaultFactory[] = [];
+
+/** Every fault kind; experiment files name them by their snake_case `name`. */
+export const FAULT_FACTORIES: readonly FaultFactory[] = [
+  kill,
+  terminate,
+  pause,
+  restart,
+  errorRate,
+  latency,
+  defenseSwitch,
+  noop,
+  ...networkFaults,
+];
+
+export type Faults = Readonly<Record<string, FaultUnit & Partial<HealsUnconfirmed>>>;
+
+/**
+ * The fault units by name, acting on the context's topology. The same map serves validation (through
+ * `faultCatalog()`), runs and `recover`, so no fault kind is described twice.
+ */
+export function createFaults(
+  context: FaultContext,
+  factories: readonly FaultFactory[] = FAULT_FACTORIES,
+): Faults {
+  const byName = new Map<string, FaultFactory[]>();
+  for (const factory of factories) {
+    const name = factory(detachedContext()).name;
+    byName.set(name, [...(byName.get(name) ?? []), factory]);
+  }
+  return Object.fromEntries(
+    [...byName].map(([name, shared]) => [
+      name,
+      (shared.length === 1 ? (shared[0] as FaultFactory) : byTarget(shared))(context),
+    ]),
+  );
+}
+
+/** Names and schemas for validating experiment files, before any topology exists. */
+export function faultCatalog(): FaultCatalog {
+  return createFaults(detachedContext());
+}

@@ -1,0 +1,138 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { XMLValidator } from "fast-xml-parser";
+import { afterAll, describe, expect, it } from "vitest";
+import { PidRegistry, stillRunning } from "../../chaos/supervisor/pid-registry.js";
+import { projectRoot } from "../../collector/paths.js";
+
+const folder = mkdtempSync(join(tmpdir(), "shakedown-run-cli-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+const topology = join(projectRoot, "dist", "test", "chaos", "faults", "fixtures", "topology.js");
+
+/** Runs the CLI in `cwd`, bounded in time; resolves with its exit code and output. */
+function shakedown(
+  cwd: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(projectRoot, "bin", "shakedown.js"), ...args], { cwd });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function write(name: string, text: string): string {
+  const path = join(folder, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const PROBE = `steadyState:
+  probes:
+    - { name: web answers, kind: http, service: web, path: /, min: 200, max: 299 }
+`;
+
+describe("shakedown run", () => {
+  it("exits 2 with file:line:column for an invalid experiment, before starting anything", async () => {
+    const path = write("broken.yaml", `title: broken\nmethod:\n  - at: 5x\n    fault: kill\n`);
+    const other = write(
+      "unknown.yaml",
+      `title: unknown\nmethod:\n  - at: 1s\n    fault: kill\n  - at: 1s\n    fault: explode\n`,
+    );
+    const result = await shakedown(
+      folder,
+      "run",
+      path,
+      other,
+      "--topology",
+      topology,
+      "--state-dir",
+      join(folder, "unused"),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `${path}:3:9 method[0].at: must be a duration like 500ms, 5s or 2m, not "5x"`,
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(`${other}:6:\\d+ method\\[1\\]\\.fault: no fault named "explode"`),
+    );
+    expect(result.stdout).not.toMatch(/seed/);
+  });
+
+  it("exits 2 on a malformed seed or a topology module that does not exist", async () => {
+    const path = write("ok.yaml", `title: ok\nmethod:\n  - { at: 0s, fault: noop }\n`);
+    expect((await shakedown(folder, "run", path, "--seed", "-1")).stderr).toMatch(
+      /--seed: "-1" is not an integer/,
+    );
+    const missing = await shakedown(folder, "run", path, "--topology", join(folder, "nope.js"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/topology module .*nope\.js does not exist/);
+  });
+
+  it("runs experiments against a fresh topology, writes the three reports, exits 0 when all pass and 1 when one does not", async () => {
+    const pause = write(
+      "pause.yaml",
+      `title: pause a web node\n${PROBE}load:\n  flood: { ratePerSecond: 20, duration: 1s, timeout: 300ms, request: { service: web, path: / } }\nmethod:\n  - { at: 200ms, fault: pause, target: { role: web, pick: one }, duration: 300ms }\n`,
+    );
+    const stateDir = join(folder, "state");
+    const reportDir = join(folder, "report");
+    const junit = join(folder, "junit.xml");
+    const passed = await shakedown(
+      folder,
+      "run",
+      pause,
+      "--topology",
+      topology,
+      "--state-dir",
+      stateDir,
+      "--seed",
+      "5",
+      "--report",
+      reportDir,
+      "--junit",
+      junit,
+    );
+    expect(passed.stderr).toBe("");
+    expect(passed.code).toBe(0);
+    expect(passed.stdout).toMatch(/seed 5 /);
+    expect(passed.stdout).toMatch(/PASSED {2}pause a web node/);
+    const journal = JSON.parse(readFileSync(join(reportDir, "journal.json"), "utf8"));
+    expect(JSON.stringify(journal)).toMatch(/state T \(stopped\)/);
+    expect(XMLValidator.validate(readFileSync(junit, "utf8"))).toBe(true);
+    expect(readFileSync(join(reportDir, "report.html"), "utf8")).toMatch(/<svg/);
+    expect(new PidRegistry(join(stateDir, "pids.jsonl")).live().filter(stillRunning)).toEqual([]);
+
+    const wrong = write(
+      "wrong.yaml",
+      `title: kill a catalog\nmethod:\n  - { at: 0s, fault: kill, target: { role: catalog }, duration: 1s }\n`,
+    );
+    const failed = await shakedown(
+      folder,
+      "run",
+      pause,
+      wrong,
+      "--topology",
+      topology,
+      "--state-dir",
+      stateDir,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(
+      /ERROR {3}kill a catalog .*\n.*no node has role catalog \(roles: web, app\)/,
+    );
+    expect(failed.stdout).toMatch(/1 of 2 experiments passed/);
+  });
+});
