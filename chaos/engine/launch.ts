@@ -19,6 +19,8 @@ export interface LaunchOptions {
   /** Give it to the Supervisor (`new Supervisor({ registry })`). */
   readonly registry: PidRegistry;
   readonly signal: AbortSignal;
+  /** Where the topology's collector should write (`--db`); the launcher picks one when absent. */
+  readonly databasePath?: string;
 }
 
 /** A running topology, as `shakedown run` drives it. */

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { detachedContext } from "../faults/context.js";
+import { recoverToxiproxy } from "../faults/network/toxiproxy.js";
 import { pollUntil } from "../faults/process.js";
 import { createFaults } from "../faults/registry.js";
 import { healPending, type RecoverReport } from "../journal/recover.js";
 import { pendingInjections } from "../journal/write-ahead.js";
+import { type NetworkRecoverReport, recoverNetworks } from "../netns/recover.js";
 import { type OwnedProcess, PidRegistry, stillRunning } from "../supervisor/pid-registry.js";
 import type { RunState } from "./state.js";
 
@@ -28,6 +30,9 @@ function liveOwner(owned: OwnedProcess): number | null {
 }
 
 export interface RecoveryReport {
+  /** Network namespaces, interfaces and Toxiproxy servers a crashed run left, removed by recorded name. */
+  readonly networks: NetworkRecoverReport;
+  readonly toxiproxyStopped: readonly number[];
   readonly healed: RecoverReport["healed"];
   readonly healFailed: RecoverReport["failed"];
   /** Orphans this recover stopped. */
@@ -87,22 +92,44 @@ export async function recoverRunState(state: RunState): Promise<RecoveryReport> 
     rmSync(state.journalPath, { force: true });
   }
   if (stopFailed.length === 0 && stillOwned.length === 0) registry.clear();
-  return { healed, healFailed: failed, stopped, gone, stopFailed, owned: stillOwned };
+  // After the journal's heals (which delete their nftables tables): what is left are the hosts themselves.
+  const networks = await recoverNetworks();
+  const toxiproxyStopped = await recoverToxiproxy();
+  return {
+    networks,
+    toxiproxyStopped,
+    healed,
+    healFailed: failed,
+    stopped,
+    gone,
+    stopFailed,
+    owned: stillOwned,
+  };
 }
 
 export function recoveredAnything(report: RecoveryReport): boolean {
   return (
-    report.healed.length + report.healFailed.length + report.stopped.length + report.stopFailed.length > 0
+    report.healed.length +
+      report.healFailed.length +
+      report.stopped.length +
+      report.stopFailed.length +
+      report.networks.removed.length +
+      report.networks.failed.length +
+      report.toxiproxyStopped.length >
+    0
   );
 }
 
 export function recoveryProblems(report: RecoveryReport): number {
-  return report.healFailed.length + report.stopFailed.length;
+  return report.healFailed.length + report.stopFailed.length + report.networks.failed.length;
 }
 
 /** One line per thing recover did or could not do. */
 export function describeRecovery(report: RecoveryReport): string[] {
   const lines: string[] = [];
+  for (const name of report.networks.removed) lines.push(`removed ${name}`);
+  for (const { id, error } of report.networks.failed) lines.push(`could not remove network ${id}: ${error}`);
+  for (const pid of report.toxiproxyStopped) lines.push(`stopped toxiproxy-server ${pid}`);
   for (const entry of report.healed)
     lines.push(`healed ${entry.fault} (run ${entry.runId}, action ${entry.actionId})`);
   for (const { pending, error } of report.healFailed) {

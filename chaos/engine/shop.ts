@@ -1,5 +1,5 @@
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
@@ -9,14 +9,15 @@ const SHOP_TELEMETRY_LAG_MILLIS = 6000;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`
- * is not in the way) writing `<runDir>/shakedown.db`, and the shop's nodes under a Supervisor that records
+ * is not in the way) writing `--db` or `<runDir>/shakedown.db`, and the shop's nodes under a Supervisor that records
  * their PIDs in `<runDir>/pids.jsonl`.
  */
 export async function launchTopology(options: LaunchOptions): Promise<LaunchedTopology> {
   // Every run starts from the seed data: Kafka refuses a data directory formatted for another cluster.
   // No live process uses it: `shakedown run` holds the lock and has stopped (or refused for) every owner.
   rmSync(join(options.runDir, "nodes"), { recursive: true, force: true });
-  const databasePath = join(options.runDir, "shakedown.db");
+  const databasePath = options.databasePath ?? join(options.runDir, "shakedown.db");
+  mkdirSync(dirname(databasePath), { recursive: true });
   const collector = await startCollector({
     ...DEFAULT_COLLECTOR_OPTIONS,
     dbPath: databasePath,

@@ -5,18 +5,11 @@ import { defenseSwitch } from "./defense-switch.js";
 import { errorRate } from "./error-rate.js";
 import { kill } from "./kill.js";
 import { latency } from "./latency.js";
+import { networkFaults } from "./network/index.js";
 import { noop } from "./noop.js";
 import { pause } from "./pause.js";
 import { restart } from "./restart.js";
 import { terminate } from "./terminate.js";
-
-/**
- * NETWORK FAULTS PLUG IN HERE. `chaos/faults/network/` (partition, link latency, bandwidth, reset,
- * blackhole) exports `networkFaults: readonly FaultFactory[]` from its `index.ts`; replace this empty list
- * with `import { networkFaults } from "./network/index.js"`. A network unit may share a name with one below
- * (`latency` on a link beside `latency` in a process): such units are told apart by their target schemas.
- */
-const networkFaults: readonly FaultFactory[] = [];
 
 /** Every fault kind; experiment files name them by their snake_case `name`. */
 export const FAULT_FACTORIES: readonly FaultFactory[] = [

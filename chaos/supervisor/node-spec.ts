@@ -8,6 +8,11 @@ export interface NodeSpec {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * The network namespace (a host of `chaos/netns`) to run the node in, under `ip netns exec`; the node
+   * then listens on its host's address. Omitted: the node runs in the supervisor's own namespace.
+   */
+  netns?: string;
   /** The ports the node listens on, by name, chosen before it starts. */
   ports: Record<string, number>;
   /** Resolves true once the node serves; polled until it does or `startTimeoutMillis` runs out. */

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { NodeStartError, TopologyError, UnknownNodeError } from "../errors.js";
+import { netnsExec } from "../netns/network.js";
 import type { NodeSpec, NodeStatus } from "./node-spec.js";
 import { type PidRegistry, processStartTicks } from "./pid-registry.js";
 
@@ -133,7 +134,10 @@ export class Supervisor {
   }
 
   private async launch(spec: NodeSpec, restarts = 0): Promise<void> {
-    const child = spawn(spec.command, spec.args, {
+    // `ip netns exec` enters the namespace and then execs the command: the PID is still the node's own.
+    const { command, args } =
+      spec.netns === undefined ? spec : netnsExec(spec.netns, spec.command, spec.args);
+    const child = spawn(command, args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ["ignore", "pipe", "pipe"],

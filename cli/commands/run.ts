@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_TOPOLOGY_MODULE, importLauncher, type LaunchedTopology } from "../../chaos/engine/launch.js";
 import {
@@ -110,9 +111,12 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
         runDir: state.dir,
         registry,
         signal: controller.signal,
+        databasePath: flags.db === undefined ? undefined : resolve(flags.db),
       });
       const journal = new FileJournal(state.journalPath);
-      const telemetry = openTelemetry(flags.db ?? launched.databasePath ?? DEFAULT_DB);
+      const telemetry = openTelemetry(
+        launched.databasePath ?? (flags.db === undefined ? DEFAULT_DB : resolve(flags.db)),
+      );
       collectorApiUrl ??= launched.collectorApiUrl;
       try {
         const outcome = await runExperiments(group, {
