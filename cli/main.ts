@@ -9,6 +9,9 @@ import { isUsageError } from "./usage-error.js";
 /** Exit codes: 0 success, 1 a failed run, 2 bad usage or configuration. */
 const USAGE_EXIT = 2;
 
+// A reader that went away (a closed pipe) must not kill a run halfway: healing and stopping still have to happen.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 const program = new Command("shakedown")
   .description("Prove that a microservice system survives failure.")
   .exitOverride()

@@ -170,7 +170,12 @@ export class Flood implements RunningLoad {
   private async request(sequence: number): Promise<void> {
     const { method, service, path, headers, body } = this.load.request;
     const key = this.templated ? randomUUID() : null;
-    const fill = (text: string) => (key === null ? text : text.replaceAll("{{key}}", key));
+    // {{key}}: a fresh idempotency key per request; {{cycle N}}: 1..N in turn, to spread reads over N ids.
+    const fill = (text: string) =>
+      (key === null ? text : text.replaceAll("{{key}}", key)).replace(
+        /\{\{cycle (\d+)\}\}/g,
+        (_, n: string) => String((sequence % Number(n)) + 1),
+      );
     const trace = traceparent();
     const scheduledAtMillis = this.startedAtEpochMillis + sequence * this.intervalMillis;
     const sentAtMillis = Date.now();
