@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -11,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { projectRoot } from "../../../collector/paths.js";
 import { checkNetworkId, checkNodeName, defaultStateDir, NAME_PREFIX } from "../../netns/state.js";
 import { freePort } from "../../ports.js";
 import type { PidRegistry } from "../../supervisor/pid-registry.js";
@@ -188,7 +190,7 @@ export interface ToxiproxyServerOptions {
   readonly stateDir?: string;
   /** 1-8 of [a-z0-9]; random by default. Proxies are named `shk-<id>-<from>-<to>`. */
   readonly id?: string;
-  /** Default: SHAKEDOWN_TOXIPROXY (from `.tools/env.sh`), else `toxiproxy-server` on PATH. */
+  /** Default: SHAKEDOWN_TOXIPROXY (from `.tools/env.sh`), else the one setup installed, else the PATH's. */
   readonly binary?: string;
   /** Records the server's PID so `recover` can stop it if the engine dies. */
   readonly registry?: PidRegistry;
@@ -218,7 +220,7 @@ export class ToxiproxyServer {
   static async start(options: ToxiproxyServerOptions = {}): Promise<ToxiproxyServer> {
     const stateDir = options.stateDir ?? defaultStateDir();
     const id = checkNetworkId(options.id ?? randomBytes(4).toString("hex").slice(0, 6));
-    const binary = options.binary ?? process.env.SHAKEDOWN_TOXIPROXY ?? "toxiproxy-server";
+    const binary = options.binary ?? process.env.SHAKEDOWN_TOXIPROXY ?? installedToxiproxy();
     const port = await freePort();
     mkdirSync(recordsDir(stateDir), { recursive: true });
     const logPath = join(recordsDir(stateDir), `${id}.log`);
@@ -343,4 +345,10 @@ export class ToxiproxyServer {
     rmSync(join(recordsDir(this.stateDir), `${this.id}.json`), { force: true });
     rmSync(join(recordsDir(this.stateDir), `${this.id}.log`), { force: true });
   }
+}
+
+const INSTALLED_TOXIPROXY = join(projectRoot, ".tools", "bin", "toxiproxy-server");
+
+function installedToxiproxy(): string {
+  return existsSync(INSTALLED_TOXIPROXY) ? INSTALLED_TOXIPROXY : "toxiproxy-server";
 }

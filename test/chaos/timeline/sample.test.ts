@@ -79,7 +79,12 @@ describe("the sample experiment", () => {
     expect(report.run.status).toBe("passed");
     expect(report.controls[0]).toMatchObject({ verdict: "failed-as-expected", run: { status: "failed" } });
     expect(report.status).toBe("passed");
-    expect(switches).toEqual(["rpc_retry=false", "rpc_retry=true"]);
+    expect(switches).toEqual([
+      "rpc.retries=false",
+      "rpc.outlier_ejection=false",
+      "rpc.outlier_ejection=true",
+      "rpc.retries=true",
+    ]);
     expect(pendingInjections(journalPath)).toEqual([]);
 
     const requests = gatewaySpans()
