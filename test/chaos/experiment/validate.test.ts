@@ -65,8 +65,8 @@ describe("experiment files", () => {
     expect(experiment.controls).toEqual([
       {
         name: "without retries on idempotent reads",
-        description: "The gateway's retry policy is off, so requests routed to the dead replica fail.",
-        disable: ["rpc_retry"],
+        description: expect.stringContaining("neither retries nor ejects outliers"),
+        disable: ["rpc.retries", "rpc.outlier_ejection"],
         expect: "fail",
       },
     ]);

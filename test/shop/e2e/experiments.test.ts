@@ -34,7 +34,10 @@ describe("failover experiments against the real shop", () => {
         join(dir, "state"),
       ],
       { timeout: 400_000 },
-    );
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      // The engine's own words say which assertion or control went wrong; a bare exit code would not.
+      throw new Error(`shakedown run failed:\n${error.stdout ?? ""}\n${error.stderr ?? ""}`);
+    });
     expect(stdout).toMatch(/2 of 2 experiments passed/);
     for (const file of ["journal.json", "report.html"])
       expect(existsSync(join(dir, "report", file))).toBe(true);
