@@ -187,7 +187,7 @@ describe("the gateway in a supervised topology", () => {
         category: expect.any(String),
       },
     });
-    expect(response.headers.get("ratelimit-policy")).toBe('"client";q=40;w=2');
+    expect(response.headers.get("ratelimit-policy")).toBe('"client";q=1000;w=2');
 
     const page = await get("gateway1", "/products?page=2&pageSize=10");
     expect(page.status).toBe(200);
