@@ -4,6 +4,7 @@ import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../chaos/ports.js";
+import { etcdArgs } from "../../fixtures/shop/topology/nodes.js";
 
 /**
  * Real Redis and etcd servers for tests: each on free loopback ports, in its own temp folder, stopped by the PID
@@ -85,26 +86,11 @@ export async function startRedis(): Promise<RealServer> {
 
 export async function startEtcd(): Promise<RealServer & { endpoint: string }> {
   const port = await freePort();
-  const peerPort = await freePort();
+  const member = { name: "test", clientPort: port, peerPort: await freePort() };
   const dir = mkdtempSync(join(tmpdir(), "shakedown-etcd-"));
   const server = await launch(
     process.env.ETCD ?? "etcd",
-    [
-      "--name",
-      "test",
-      "--data-dir",
-      join(dir, "data"),
-      "--listen-client-urls",
-      `http://127.0.0.1:${port}`,
-      "--advertise-client-urls",
-      `http://127.0.0.1:${port}`,
-      "--listen-peer-urls",
-      `http://127.0.0.1:${peerPort}`,
-      "--initial-advertise-peer-urls",
-      `http://127.0.0.1:${peerPort}`,
-      "--initial-cluster",
-      `test=http://127.0.0.1:${peerPort}`,
-    ],
+    etcdArgs(member, [member], join(dir, "data")),
     port,
     dir,
   );

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../../chaos/ports.js";
+import { etcdArgs } from "../../../fixtures/shop/topology/nodes.js";
 
 /**
  * A real etcd that can be killed and started again on the same port, keeping or losing its data: the
@@ -42,22 +43,11 @@ export async function startRestartableEtcd(): Promise<RestartableEtcd> {
     let output = "";
     const started = spawn(
       process.env.ETCD ?? "etcd",
-      [
-        "--name",
-        "registry-test",
-        "--data-dir",
+      etcdArgs(
+        { name: "registry-test", clientPort: port, peerPort },
+        [{ name: "registry-test", clientPort: port, peerPort }],
         join(folder, "data"),
-        "--listen-client-urls",
-        `http://127.0.0.1:${port}`,
-        "--advertise-client-urls",
-        `http://127.0.0.1:${port}`,
-        "--listen-peer-urls",
-        `http://127.0.0.1:${peerPort}`,
-        "--initial-advertise-peer-urls",
-        `http://127.0.0.1:${peerPort}`,
-        "--initial-cluster",
-        `registry-test=http://127.0.0.1:${peerPort}`,
-      ],
+      ),
       { cwd: folder, stdio: ["ignore", "pipe", "pipe"] },
     );
     started.stdout?.on("data", (chunk: Buffer) => {
