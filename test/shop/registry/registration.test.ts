@@ -218,12 +218,13 @@ describe("health-driven deregistration", () => {
 
     healthy.value = false;
     await until(() => watcher.endpoints().length === 0, "the unhealthy instance to leave the list");
-    expect(registration.state).toBe("withdrawn");
+    await until(() => registration.state === "withdrawn", "the registration to say withdrawn");
     expect(await read(endpointKey("catalog", "catalog-1"))).toBeNull();
 
     healthy.value = true;
     await until(() => watcher.endpoints().length === 1, "the healthy instance back in the list");
-    expect(registration.state).toBe("registered");
+    // The watch event can arrive before the registration has recorded its own state change.
+    await until(() => registration.state === "registered", "the registration to say registered");
     expect(await decisionCount(HEALTH_DEREGISTRATION_DEFENSE, "withdrawn")).toBe(withdrawn + 1);
     expect(await decisionCount(HEALTH_DEREGISTRATION_DEFENSE, "restored")).toBe(restored + 1);
   });
