@@ -5,7 +5,7 @@ import { startShop } from "../../fixtures/shop/topology/start.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
 
 /** Traces export every 0.5 s, metrics every 5 s and the scraper polls every 5 s: wait that out, and some. */
-const SHOP_TELEMETRY_LAG_MILLIS = 6000;
+export const SHOP_TELEMETRY_LAG_MILLIS = 6000;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`

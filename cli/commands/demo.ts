@@ -1,5 +1,15 @@
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { runExperiments } from "../../chaos/engine/run.js";
+import { SHOP_TELEMETRY_LAG_MILLIS } from "../../chaos/engine/shop.js";
+import { openTelemetry } from "../../chaos/engine/telemetry.js";
+import { loadExperiment } from "../../chaos/experiment/load.js";
+import { faultCatalog } from "../../chaos/faults/registry.js";
+import { FileJournal } from "../../chaos/journal/write-ahead.js";
+import { writeReports } from "../../chaos/report/write.js";
+import { projectRoot } from "../../collector/paths.js";
 import { type SessionResult, shopSession } from "../../fixtures/shop/session.js";
+import type { RunningShop } from "../../fixtures/shop/topology/start.js";
 import { positiveInteger } from "../units.js";
 import { flag } from "../usage-error.js";
 import { closeOnSignals } from "./collector.js";
@@ -8,6 +18,35 @@ import { addUpFlags, bringUp, type UpFlags } from "./up.js";
 interface DemoFlags extends UpFlags {
   once?: boolean;
   orders: number;
+  experiment: boolean;
+}
+
+const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "sample.yaml");
+
+/** Runs the sample experiment against the running shop and writes its reports under the run directory. */
+async function runSample(shop: RunningShop, api: string, dbPath: string, runDir: string): Promise<void> {
+  const experiment = loadExperiment(SAMPLE_EXPERIMENT, { faults: faultCatalog() });
+  console.log(`demo: running the sample experiment: ${experiment.title} (about a minute)`);
+  const journal = new FileJournal(join(runDir, "journal.jsonl"));
+  const telemetry = openTelemetry(dbPath);
+  try {
+    const outcome = await runExperiments([experiment], {
+      topology: shop.supervisor,
+      journal,
+      telemetry: telemetry.telemetry,
+      seed: 1,
+      telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
+    });
+    const reportDir = join(runDir, "report");
+    writeReports(outcome.reports, { reportDir, evidence: outcome.evidence, collectorApiUrl: api });
+    for (const report of outcome.reports) {
+      console.log(`demo: experiment ${report.status}${report.reason === null ? "" : `: ${report.reason}`}`);
+    }
+    console.log(`demo: experiment report ${join(reportDir, "report.html")}`);
+  } finally {
+    journal.close();
+    telemetry.close();
+  }
 }
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
@@ -49,8 +88,9 @@ export function registerDemoCommand(program: Command): void {
   )
     .option("--once", "stop everything after the session instead of staying up")
     .option("--orders <n>", "orders placed in the session", flag("--orders", positiveInteger), 10)
+    .option("--no-experiment", "skip the sample experiment after the session")
     .action(async (flags: DemoFlags) => {
-      const { collector, shop, stop } = await bringUp(flags);
+      const { collector, shop, dbPath, stop } = await bringUp(flags);
       const api = collector.urls.api;
       try {
         const session = await shopSession(shop.topology.gatewayUrls[0] as string, { orders: flags.orders });
@@ -62,6 +102,7 @@ export function registerDemoCommand(program: Command): void {
           },
         ).then((r) => r.json());
         report(session, api, consumed, traces.traces?.[0]?.traceId);
+        if (flags.experiment) await runSample(shop, api, dbPath, resolve(flags.runDir));
       } catch (error) {
         await stop();
         throw error;

@@ -53,6 +53,7 @@ export async function bringUp(flags: UpFlags) {
   return {
     collector,
     shop,
+    dbPath: options.dbPath,
     stop: async () => {
       await shop.stop();
       await collector.close();

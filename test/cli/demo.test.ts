@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -9,7 +9,9 @@ import { projectRoot } from "../../collector/paths.js";
 const run = promisify(execFile);
 
 describe("shakedown demo", () => {
-  it("brings the shop up, runs a shopping session whose orders reach the ledger, and stops cleanly with --once", async () => {
+  it("brings the shop up, runs a shopping session and the sample experiment, and stops cleanly with --once", {
+    timeout: 320_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "shakedown-demo-"));
     const { stdout } = await run(
       process.execPath,
@@ -32,7 +34,7 @@ describe("shakedown demo", () => {
         "--gateway-port",
         "0",
       ],
-      { timeout: 180_000 },
+      { timeout: 300_000 },
     );
     expect(stdout).toMatch(/shakedown up: profile default, 13 nodes healthy/);
     expect(stdout).toMatch(/started in \d+\.\d s; resident memory of all processes \d+ MiB/);
@@ -42,5 +44,7 @@ describe("shakedown demo", () => {
     expect(stdout).toMatch(
       /an order's trace, gateway to ledger: http:\/\/127\.0\.0\.1:\d+\/#\/trace\/[0-9a-f]{32}/,
     );
+    expect(stdout).toMatch(/demo: experiment passed/);
+    expect(existsSync(join(dir, "run", "report", "report.html"))).toBe(true);
   });
 });
