@@ -1,14 +1,8 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Admin } from "@platformatic/kafka";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Collector, DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../../collector/collector.js";
 import { shopSession } from "../../../fixtures/shop/session.js";
-import { type RunningShop, startShop } from "../../../fixtures/shop/topology/start.js";
-
-const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
+import type { RunningShop } from "../../../fixtures/shop/topology/start.js";
+import { awaitLedgerEffects, startTestShop, type TestShop } from "../../helpers/shop.js";
 
 /** The broker leading partition 0 of `orders`, as its node name. */
 async function ordersLeader(bootstrap: string): Promise<string> {
@@ -24,25 +18,16 @@ async function ordersLeader(bootstrap: string): Promise<string> {
 }
 
 describe("the ha profile", () => {
-  let collector: Collector;
+  let running: TestShop;
   let shop: RunningShop;
-  let runDir: string;
 
   beforeAll(async () => {
-    runDir = mkdtempSync(join(tmpdir(), "shakedown-ha-"));
-    collector = await startCollector({
-      ...DEFAULT_COLLECTOR_OPTIONS,
-      dbPath: join(runDir, "collector.db"),
-      otlpHttpPort: 0,
-      otlpGrpcPort: 0,
-      apiPort: 0,
-    });
-    shop = await startShop({ profile: "ha", collector, runDir, gatewayPort: 0 });
+    running = await startTestShop("ha");
+    shop = running.shop;
   }, 300_000);
 
   afterAll(async () => {
-    await shop?.stop();
-    await collector?.close();
+    await running?.stop();
   });
 
   it("comes up with 3 etcd members, 3 Kafka brokers and 2 gateways, all healthy", () => {
@@ -64,22 +49,7 @@ describe("the ha profile", () => {
     const acknowledged = [...before.orderIds, ...after.orderIds];
     expect(acknowledged).toHaveLength(20);
 
-    let effects = new Map<string, number>();
-    for (let attempt = 0; attempt < 120 && effects.size < acknowledged.length; attempt++) {
-      const db = new Database(join(runDir, "nodes", "ledger.db"), { readonly: true });
-      try {
-        const rows = db
-          .prepare("SELECT order_id AS id, count(*) AS n FROM points GROUP BY order_id")
-          .all() as {
-          id: string;
-          n: number;
-        }[];
-        effects = new Map(rows.map((r) => [r.id, r.n]));
-      } finally {
-        db.close();
-      }
-      if (effects.size < acknowledged.length) await sleep(500);
-    }
+    const effects = await awaitLedgerEffects(running.runDir, acknowledged, 120);
     expect(acknowledged.filter((id) => !effects.has(id))).toEqual([]);
     expect([...effects.values()].every((n) => n === 1)).toBe(true);
   });

@@ -1,11 +1,8 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Collector, DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../../collector/collector.js";
+import type { Collector } from "../../../collector/collector.js";
 import { type SessionResult, shopSession } from "../../../fixtures/shop/session.js";
-import { type RunningShop, startShop } from "../../../fixtures/shop/topology/start.js";
+import type { RunningShop } from "../../../fixtures/shop/topology/start.js";
+import { awaitLedgerEffects, startTestShop, type TestShop } from "../../helpers/shop.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers are checked field by field below.
 type Json = any;
@@ -13,41 +10,20 @@ type Json = any;
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
 describe("orders through the whole shop (default profile)", () => {
+  let running: TestShop;
   let collector: Collector;
   let shop: RunningShop;
   let session: SessionResult;
-  let runDir: string;
 
   beforeAll(async () => {
-    runDir = mkdtempSync(join(tmpdir(), "shakedown-e2e-"));
-    collector = await startCollector({
-      ...DEFAULT_COLLECTOR_OPTIONS,
-      dbPath: join(runDir, "collector.db"),
-      otlpHttpPort: 0,
-      otlpGrpcPort: 0,
-      apiPort: 0,
-    });
-    shop = await startShop({ profile: "default", collector, runDir, gatewayPort: 0 });
+    running = await startTestShop("default");
+    ({ collector, shop } = running);
     session = await shopSession(shop.topology.gatewayUrls[0] as string, { orders: 8, browse: 10 });
   }, 240_000);
 
   afterAll(async () => {
-    await shop?.stop();
-    await collector?.close();
+    await running?.stop();
   });
-
-  const ledgerEffects = (): Map<string, number> => {
-    const db = new Database(join(runDir, "nodes", "ledger.db"), { readonly: true });
-    try {
-      const rows = db.prepare("SELECT order_id AS id, count(*) AS n FROM points GROUP BY order_id").all() as {
-        id: string;
-        n: number;
-      }[];
-      return new Map(rows.map((r) => [r.id, r.n]));
-    } finally {
-      db.close();
-    }
-  };
 
   it("acknowledges every order of the session, and a retried Idempotency-Key gets the same order", () => {
     expect(session.failures).toEqual([]);
@@ -57,11 +33,7 @@ describe("orders through the whole shop (default profile)", () => {
   });
 
   it("gives every acknowledged order exactly one ledger effect, and nothing else", async () => {
-    let effects = new Map<string, number>();
-    for (let attempt = 0; attempt < 60 && effects.size < session.orderIds.length; attempt++) {
-      effects = ledgerEffects();
-      if (effects.size < session.orderIds.length) await sleep(500);
-    }
+    const effects = await awaitLedgerEffects(running.runDir, session.orderIds);
     expect([...effects.keys()].sort()).toEqual([...session.orderIds].sort());
     expect([...effects.values()].every((n) => n === 1)).toBe(true);
   });
