@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { projectRoot } from "../../collector/paths.js";
-import type { Profile } from "../experiment/types.js";
+import type { NetworkMode, Profile } from "../experiment/types.js";
 import type { Topology } from "../faults/context.js";
 import type { PidRegistry } from "../supervisor/pid-registry.js";
 import type { HistorySource } from "../timeline/engine.js";
@@ -11,6 +11,10 @@ import { LauncherError } from "./errors.js";
 /** What `shakedown run` hands a topology module. */
 export interface LaunchOptions {
   readonly profile: Profile;
+  /** Extra environment for every service node, from the experiments' `topology.env`. */
+  readonly env: Readonly<Record<string, string>>;
+  /** `netns`: every node in a network namespace of its own (needed by `partition` on the topology's nodes). */
+  readonly network: NetworkMode;
   /**
    * The run state directory (`.data/run`): nodes keep their files under `<runDir>/nodes`, and the PIDs
    * must be recorded in `<runDir>/pids.jsonl`, the `registry` given here, so `recover` can stop orphans.

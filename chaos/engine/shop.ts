@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
+import { LauncherError } from "./errors.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
 
 /** Traces export every 0.5 s, metrics every 5 s and the scraper polls every 5 s: wait that out, and some. */
@@ -15,6 +16,12 @@ export const SHOP_TELEMETRY_LAG_MILLIS = 6000;
 export async function launchTopology(options: LaunchOptions): Promise<LaunchedTopology> {
   // Every run starts from the seed data: Kafka refuses a data directory formatted for another cluster.
   // No live process uses it: `shakedown run` holds the lock and has stopped (or refused for) every owner.
+  if (options.network !== "loopback") {
+    throw new LauncherError(
+      "chaos/engine/shop.ts",
+      `cannot run the shop with network "${options.network}" yet: its nodes run on loopback only`,
+    );
+  }
   rmSync(join(options.runDir, "nodes"), { recursive: true, force: true });
   const databasePath = options.databasePath ?? join(options.runDir, "shakedown.db");
   mkdirSync(dirname(databasePath), { recursive: true });
@@ -27,7 +34,13 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   });
   let shop: Awaited<ReturnType<typeof startShop>>;
   try {
-    shop = await startShop({ profile: options.profile, collector, runDir: options.runDir, gatewayPort: 0 });
+    shop = await startShop({
+      profile: options.profile,
+      collector,
+      runDir: options.runDir,
+      gatewayPort: 0,
+      env: { ...options.env },
+    });
   } catch (error) {
     await collector.close();
     throw error;

@@ -17,6 +17,18 @@ export const experimentSchema = {
     title: { type: "string", minLength: 1 },
     description: { type: "string" },
     profile: { enum: ["default", "ha"] },
+    topology: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        env: {
+          type: "object",
+          propertyNames: { pattern: "^[A-Z_][A-Z0-9_]*$" },
+          additionalProperties: { type: "string" },
+        },
+        network: { enum: ["loopback", "netns"] },
+      },
+    },
     steadyState: {
       type: "object",
       required: ["probes"],

@@ -2,6 +2,16 @@ import type { JsonObject, JsonValue, Target } from "./fault-unit.js";
 
 export type Profile = "default" | "ha";
 
+/** How the topology's nodes reach each other: all on loopback, or each in a network namespace of its own. */
+export type NetworkMode = "loopback" | "netns";
+
+/** What an experiment asks of the topology beyond its profile; experiments that differ get their own. */
+export interface TopologySettings {
+  /** Extra environment for every service node (e.g. `SHOP_RATE_LIMITS`), on top of the profile's. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly network: NetworkMode;
+}
+
 /** Where an assertion or probe looks, before the run resolves it to times. */
 export type WindowSpec =
   /** From the start of the method (load and faults) to its end. */
@@ -99,6 +109,7 @@ export interface Experiment {
   readonly title: string;
   readonly description: string | null;
   readonly profile: Profile;
+  readonly topology: TopologySettings;
   readonly steadyState: { readonly title: string | null; readonly probes: readonly Measurement[] };
   readonly load: Load | null;
   readonly method: readonly FaultAction[];

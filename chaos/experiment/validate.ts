@@ -16,6 +16,7 @@ import type {
   FaultAction,
   Load,
   Measurement,
+  NetworkMode,
   RollbackAction,
   WindowSpec,
 } from "./types.js";
@@ -274,6 +275,10 @@ class Reader {
       title: raw.title as string,
       description: (raw.description as string | undefined) ?? null,
       profile: (raw.profile as Experiment["profile"] | undefined) ?? "default",
+      topology: {
+        env: ((raw.topology as Raw | undefined)?.env as Record<string, string> | undefined) ?? {},
+        network: ((raw.topology as Raw | undefined)?.network as NetworkMode | undefined) ?? "loopback",
+      },
       steadyState: { title: (steady?.title as string | undefined) ?? null, probes },
       load: raw.load === undefined ? null : this.load(raw.load as Raw),
       method,

@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_TOPOLOGY_MODULE, importLauncher, type LaunchedTopology } from "../../chaos/engine/launch.js";
+import { launchGroups } from "../../chaos/engine/launch-groups.js";
 import {
   describeRecovery,
   recoveredAnything,
@@ -13,7 +14,7 @@ import { acquireLock, DEFAULT_STATE_DIR, runState } from "../../chaos/engine/sta
 import { openTelemetry } from "../../chaos/engine/telemetry.js";
 import { isExperimentError } from "../../chaos/experiment/errors.js";
 import { loadExperiment } from "../../chaos/experiment/load.js";
-import type { Experiment, Profile } from "../../chaos/experiment/types.js";
+import type { Experiment } from "../../chaos/experiment/types.js";
 import { faultCatalog } from "../../chaos/faults/registry.js";
 import { FileJournal } from "../../chaos/journal/write-ahead.js";
 import type { RunEvidence } from "../../chaos/report/evidence.js";
@@ -57,13 +58,6 @@ function loadAll(paths: readonly string[]): Experiment[] {
   return experiments;
 }
 
-function byProfile(experiments: readonly Experiment[]): Map<Profile, Experiment[]> {
-  const groups = new Map<Profile, Experiment[]>();
-  for (const experiment of experiments)
-    groups.set(experiment.profile, [...(groups.get(experiment.profile) ?? []), experiment]);
-  return groups;
-}
-
 function printReport(report: ExperimentReport): void {
   const line = `${report.status.toUpperCase().padEnd(7)} ${report.title} (${report.file})`;
   console.log(report.reason === null ? line : `${line}\n        ${report.reason}`);
@@ -103,11 +97,13 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
     const reports: ExperimentReport[] = [];
     const evidence: Record<string, RunEvidence> = {};
     let collectorApiUrl: string | undefined;
-    for (const [profile, group] of byProfile(experiments)) {
+    for (const group of launchGroups(experiments)) {
       if (controller.signal.aborted) break;
       const registry = new PidRegistry(state.pidsPath);
       const launched: LaunchedTopology = await launch({
-        profile,
+        profile: group.profile,
+        env: group.env,
+        network: group.network,
         runDir: state.dir,
         registry,
         signal: controller.signal,
@@ -119,7 +115,7 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
       );
       collectorApiUrl ??= launched.collectorApiUrl;
       try {
-        const outcome = await runExperiments(group, {
+        const outcome = await runExperiments(group.experiments, {
           topology: launched.topology,
           journal,
           telemetry: telemetry.telemetry,

@@ -171,6 +171,28 @@ describe("experiment files", () => {
     ]);
   });
 
+  it("reads the topology's node environment and network, defaulting to none on loopback", () => {
+    const parse = (text: string) => parseExperiment(text, "x.yaml", { faults });
+    expect(parse(minimal("")).topology).toEqual({ env: {}, network: "loopback" });
+    const settings = parse(
+      minimal(
+        'topology:\n  network: netns\n  env: { SHOP_RATE_LIMITS: "[]", SHOP_CACHE_TTL_MILLIS: "2000" }\n',
+      ),
+    ).topology;
+    expect(settings).toEqual({
+      env: { SHOP_RATE_LIMITS: "[]", SHOP_CACHE_TTL_MILLIS: "2000" },
+      network: "netns",
+    });
+    expect(problems(minimal("topology:\n  env: { limits: 5 }\n"))).toEqual([
+      '6:8 topology.env: must match pattern "^[A-Z_][A-Z0-9_]*$", not "limits"',
+      "6:8 topology.env: property name must be valid",
+      "6:18 topology.env.limits: must be string",
+    ]);
+    expect(problems(minimal("topology:\n  network: host\n"))).toEqual([
+      expect.stringMatching(/^6:12 topology\.network: must be one of/),
+    ]);
+  });
+
   it("requires distinct ids when a fault is used twice", () => {
     expect(problems("title: t\nmethod:\n  - at: 1s\n    fault: kill\n  - at: 2s\n    fault: kill\n")).toEqual(
       [

@@ -69,6 +69,7 @@ function experiment(title: string, assertions: Measurement[], controlName: strin
     title,
     description: HOSTILE,
     profile: "default",
+    topology: { env: {}, network: "loopback" },
     steadyState: { title: null, probes: [] },
     load: {
       type: "flood",

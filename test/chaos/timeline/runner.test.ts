@@ -56,6 +56,7 @@ function experiment(overrides: Partial<Experiment> = {}): Experiment {
     title: "test",
     description: null,
     profile: "default",
+    topology: { env: {}, network: "loopback" },
     steadyState: { title: null, probes: [] },
     load: {
       type: "flood",

@@ -16,6 +16,7 @@ const experiment = (method: FaultAction[], loadMillis: number | null): Experimen
   title: "x",
   description: null,
   profile: "default",
+  topology: { env: {}, network: "loopback" },
   steadyState: { title: null, probes: [] },
   load:
     loadMillis === null
