@@ -8,39 +8,7 @@
  * @import { RedBucket } from "../../collector/query/red.js"
  * @import { SeriesSummary, MetricQueryResult } from "../../collector/query/metrics.js"
  * @import { LogRecord } from "../../collector/query/logs.js"
- */
-
-/**
- * @typedef {{ name: string, description: string | null, disable: string[] }} RunControl
- * @typedef {{
- *   runId: string, groupId: string, title: string, file: string, control: RunControl | null,
- *   verdict: import("./lib/run-outcome.js").RunVerdict | null,
- *   status: import("./lib/run-outcome.js").RunStatus,
- *   reason: string | null, startMs: number, endMs: number | null,
- *   methodStartMs: number | null, methodEndMs: number | null,
- *   assertions: { total: number, passed: number, failed: number, unknown: number },
- * }} RunSummary
- * @typedef {{
- *   name: string, kind: string, description: string | null, windowLabel: string,
- *   window: { startMs: number, endMs: number } | null, valid: boolean | "unknown",
- *   measured: number | null, unit: string, bar: { min?: number, max?: number } | null,
- *   reason: string | null, traceIds: string[],
- * }} MeasurementOutcome
- * @typedef {{
- *   id: string, fault: string, target: unknown, config: unknown, scheduledAtMs: number,
- *   injectedAtMs: number | null, verifiedAtMs: number | null, healedAtMs: number | null,
- *   verification: string | null, error: string | null,
- * }} RunFault
- * @typedef {Omit<RunSummary, "assertions"> & {
- *   description: string | null,
- *   phases: { name: string, startMs: number, endMs: number | null }[],
- *   faults: RunFault[],
- *   assertions: MeasurementOutcome[],
- *   steadyState: { before: MeasurementOutcome[], after: MeasurementOutcome[] },
- *   series: { name: string, unit: string, points: { t: number, v: number }[] }[],
- *   failingRequests: { timeMs: number, status: number | null, latencyMs: number | null, traceId: string | null }[],
- *   related: RunSummary[],
- * }} RunDetail
+ * @import { RunSummary, RunDetail } from "../../collector/query/runs.js"
  */
 
 /** A failed request, with the problem detail the API answered (RFC 9457) or what went wrong on the way. */

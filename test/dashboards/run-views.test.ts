@@ -107,7 +107,7 @@ describe("a run's timeline", () => {
       {
         id: "kill",
         fault: "kill",
-        scheduledAtMs: 107_000,
+        scheduledAtMs: 5000,
         injectedAtMs: 107_000,
         verifiedAtMs: 107_040,
         healedAtMs: 117_000,
@@ -115,7 +115,7 @@ describe("a run's timeline", () => {
       {
         id: "stuck",
         fault: "pause",
-        scheduledAtMs: 110_000,
+        scheduledAtMs: 8000,
         injectedAtMs: 110_000,
         verifiedAtMs: null,
         healedAtMs: null,
@@ -123,7 +123,7 @@ describe("a run's timeline", () => {
       {
         id: "never",
         fault: "latency",
-        scheduledAtMs: 120_000,
+        scheduledAtMs: 18_000,
         injectedAtMs: null,
         verifiedAtMs: null,
         healedAtMs: null,
@@ -131,7 +131,7 @@ describe("a run's timeline", () => {
     ],
   };
 
-  it("places phases and fault windows in percent of the run", () => {
+  it("places phases, fault windows and the faults' schedules (offsets from the method's start) in percent of the run", () => {
     const layout = timelineLayout(run, 1e12);
     expect(layout.phases.map((p) => [p.left, p.width])).toEqual([
       [0, 5],
@@ -144,6 +144,8 @@ describe("a run's timeline", () => {
     expect(kill?.scheduled).toBe(17.5);
     expect(kill?.verified).toBeCloseTo(17.6);
     expect(layout.faults[2]?.window).toBeNull();
+    expect(layout.faults[2]?.scheduled).toBe(50);
+    expect(timelineLayout({ ...run, methodStartMs: null }, 1e12).faults[0]?.scheduled).toBeNull();
   });
 
   it("shades a fault that was never healed up to the method's end, or up to now while the run goes on", () => {

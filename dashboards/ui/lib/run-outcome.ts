@@ -3,16 +3,16 @@
  * way round: it must fail with its defenses off, so "failed as expected" is the good verdict.
  */
 
-export type RunVerdict = "failed-as-expected" | "passed-unexpectedly" | "error" | "aborted" | "skipped";
-export type RunStatus = "running" | "passed" | "failed" | "error" | "aborted";
+import type { ControlVerdict, StoredRunStatus } from "../../../collector/store/runs.js";
+
 export type Tone = "good" | "bad" | "warn" | "neutral" | "running";
 
-export interface Outcome {
+export interface OutcomeLabel {
   label: string;
   tone: Tone;
 }
 
-const STATUS: Record<RunStatus, Outcome> = {
+const STATUS: Record<StoredRunStatus, OutcomeLabel> = {
   running: { label: "running", tone: "running" },
   passed: { label: "passed", tone: "good" },
   failed: { label: "failed", tone: "bad" },
@@ -20,7 +20,7 @@ const STATUS: Record<RunStatus, Outcome> = {
   aborted: { label: "aborted", tone: "neutral" },
 };
 
-const VERDICT: Record<RunVerdict, Outcome> = {
+const VERDICT: Record<ControlVerdict, OutcomeLabel> = {
   "failed-as-expected": { label: "failed as expected", tone: "good" },
   "passed-unexpectedly": { label: "passed unexpectedly", tone: "bad" },
   error: { label: "error", tone: "warn" },
@@ -30,16 +30,16 @@ const VERDICT: Record<RunVerdict, Outcome> = {
 
 export function runOutcome(run: {
   control: object | null;
-  status: RunStatus;
-  verdict: RunVerdict | null;
-}): Outcome {
+  status: StoredRunStatus;
+  verdict: ControlVerdict | null;
+}): OutcomeLabel {
   if (run.status === "running") return STATUS.running;
   if (run.control !== null && run.verdict !== null) return VERDICT[run.verdict];
   return STATUS[run.status];
 }
 
 /** What a measurement's validity reads as: Jepsen's true / false / unknown. */
-export function validityOutcome(valid: boolean | "unknown"): Outcome {
+export function validityOutcome(valid: boolean | "unknown"): OutcomeLabel {
   if (valid === true) return { label: "passed", tone: "good" };
   if (valid === false) return { label: "failed", tone: "bad" };
   return { label: "unknown", tone: "warn" };

@@ -13,6 +13,7 @@ export interface TimelineRun {
   faults: readonly {
     id: string;
     fault: string;
+    /** After the method's start, as the experiment file schedules it; not an epoch time. */
     scheduledAtMs: number;
     injectedAtMs: number | null;
     verifiedAtMs: number | null;
@@ -42,7 +43,8 @@ export interface TimelineLayout {
   faults: {
     id: string;
     fault: string;
-    scheduled: number;
+    /** Null until the method has started. */
+    scheduled: number | null;
     /** Null when the fault was never injected. */
     window: (Placed & FaultWindow) | null;
     verified: number | null;
@@ -121,7 +123,7 @@ export function timelineLayout(run: TimelineRun, nowMs: number): TimelineLayout 
       return {
         id: f.id,
         fault: f.fault,
-        scheduled: at(f.scheduledAtMs),
+        scheduled: run.methodStartMs === null ? null : at(run.methodStartMs + f.scheduledAtMs),
         window: window === undefined ? null : { ...window, ...place(window.startMs, window.endMs) },
         verified: f.verifiedAtMs === null ? null : at(f.verifiedAtMs),
       };

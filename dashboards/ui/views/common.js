@@ -4,7 +4,7 @@ import { serviceColor } from "../lib/colors.js";
 import { routeHash } from "../lib/route.js";
 import { runOutcome, validityOutcome } from "../lib/run-outcome.js";
 
-/** @import { RunSummary } from "../api.js" */
+/** @import { RunSummary } from "../../../collector/query/runs.js" */
 
 /**
  * A small inline chart of one or more value rows over time.

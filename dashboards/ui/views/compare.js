@@ -10,7 +10,7 @@ import { runTimeline } from "./run-timeline.js";
 
 /**
  * @import { Context, View } from "../main.js"
- * @import { RunDetail } from "../api.js"
+ * @import { RunDetail } from "../../../collector/query/runs.js"
  */
 
 const SETTLED_AFTER_MILLIS = 120_000;

@@ -4,18 +4,18 @@ import { pairByName } from "../lib/run-compare.js";
 import { formatOffset } from "../lib/run-timeline.js";
 import { traceLink, validityBadge } from "./common.js";
 
-/** @import { MeasurementOutcome } from "../api.js" */
+/** @import { Outcome } from "../../../collector/store/runs.js" */
 
 const MAX_TRACE_LINKS = 5;
 
-/** @param {MeasurementOutcome} outcome */
+/** @param {Outcome} outcome */
 export function measuredText(outcome) {
   return outcome.measured === null ? "not measured" : formatQuantity(outcome.measured, outcome.unit);
 }
 
 /**
  * The measured value on a small scale beside the range its bar allows: green band allowed, the tick is the value.
- * @param {MeasurementOutcome} outcome
+ * @param {Outcome} outcome
  */
 export function meter(outcome) {
   const scale = barScale(outcome.measured, outcome.bar);
@@ -45,7 +45,7 @@ export function meter(outcome) {
 
 /**
  * Why an outcome is what it is, and the traces of requests that broke the bar.
- * @param {MeasurementOutcome} outcome
+ * @param {Outcome} outcome
  */
 function why(outcome) {
   const links = outcome.traceIds.slice(0, MAX_TRACE_LINKS).map((id) => traceLink(id));
@@ -66,7 +66,7 @@ function why(outcome) {
 }
 
 /**
- * @param {MeasurementOutcome} outcome
+ * @param {Outcome} outcome
  * @param {number} originMs
  */
 function windowCell(outcome, originMs) {
@@ -82,7 +82,7 @@ function windowCell(outcome, originMs) {
   );
 }
 
-/** @param {MeasurementOutcome} outcome */
+/** @param {Outcome} outcome */
 function nameCell(outcome) {
   return h(
     "td",
@@ -94,7 +94,7 @@ function nameCell(outcome) {
 
 /**
  * Measurements with their measured values against their bars, a scale showing both, the verdict and why.
- * @param {MeasurementOutcome[]} outcomes
+ * @param {readonly Outcome[]} outcomes
  * @param {number} originMs what window offsets count from (the method's start)
  */
 export function measurementTable(outcomes, originMs) {
@@ -123,7 +123,7 @@ export function measurementTable(outcomes, originMs) {
 
 /**
  * One side of a comparison row: the value, its scale and its verdict; a dash when the run has no such measurement.
- * @param {MeasurementOutcome | null} outcome
+ * @param {Outcome | null} outcome
  * @returns {HTMLTableCellElement[]}
  */
 function side(outcome) {
@@ -138,13 +138,13 @@ function side(outcome) {
 
 /**
  * Two runs' measurements side by side, matched by name: the bar once, then each run's value and verdict.
- * @param {MeasurementOutcome[]} a
- * @param {MeasurementOutcome[]} b
+ * @param {readonly Outcome[]} a
+ * @param {readonly Outcome[]} b
  * @param {[string, string]} labels
  */
 export function comparisonTable(a, b, labels) {
   const rows = pairByName(a, b).map((pair) => {
-    const either = /** @type {MeasurementOutcome} */ (pair.a ?? pair.b);
+    const either = /** @type {Outcome} */ (pair.a ?? pair.b);
     return h(
       "tr",
       { class: "measurement", dataset: { name: pair.name } },

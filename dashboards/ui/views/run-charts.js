@@ -8,7 +8,7 @@ import { formatQuantity } from "../lib/measurement.js";
 import { faultWindows, formatOffset } from "../lib/run-timeline.js";
 
 /**
- * @import { RunDetail } from "../api.js"
+ * @import { RunDetail } from "../../../collector/query/runs.js"
  * @import { Band, ChartOptions, Mark, TimeChart } from "../chart.js"
  * @import { Columns } from "../lib/chart-data.js"
  */

@@ -1,7 +1,7 @@
 import { h } from "../dom.js";
 import { formatOffset, timelineLayout } from "../lib/run-timeline.js";
 
-/** @import { RunDetail } from "../api.js" */
+/** @import { RunDetail } from "../../../collector/query/runs.js" */
 
 const PHASE_LABELS = /** @type {Record<string, string>} */ ({
   "steady-state-before": "steady state before",
@@ -69,11 +69,12 @@ export function runTimeline(run, nowMs) {
           fault.id,
           h("small", { text: fault.fault }),
         ),
-        h("div", {
-          class: "tl-scheduled",
-          title: `scheduled at ${offset(source?.scheduledAtMs ?? null)}`,
-          style: { left: `${fault.scheduled}%` },
-        }),
+        fault.scheduled !== null &&
+          h("div", {
+            class: "tl-scheduled",
+            title: `scheduled at ${formatOffset(source?.scheduledAtMs ?? 0, 0)}`,
+            style: { left: `${fault.scheduled}%` },
+          }),
         fault.window !== null &&
           h("div", {
             class: `tl-fault${fault.window.open ? " open" : ""}`,
@@ -93,7 +94,7 @@ export function runTimeline(run, nowMs) {
           h("span", {
             class: "tl-note bad",
             text: source?.error ?? "never injected",
-            style: { left: `${fault.scheduled}%` },
+            style: { left: `${fault.scheduled ?? 0}%` },
           }),
       );
     }),

@@ -11,7 +11,7 @@ import { runTimeline } from "./run-timeline.js";
 
 /**
  * @import { Context, View } from "../main.js"
- * @import { RunDetail } from "../api.js"
+ * @import { RunDetail } from "../../../collector/query/runs.js"
  */
 
 /** A finished run is fetched again for this long, while its telemetry may still be arriving. */
@@ -34,7 +34,7 @@ function header(run, nowMs) {
         ["Duration", `${formatMs(durationMs)}${run.endMs === null ? " so far" : ""}`],
         [
           "Assertions",
-          `${run.assertions.filter((a) => a.valid === true).length} of ${run.assertions.length} passed`,
+          `${run.assertions.filter((a) => a.valid === true).length} of ${run.assertions.length} held`,
         ],
         ["Run id", h("span", { class: "mono", text: run.runId })],
       ],
@@ -91,7 +91,7 @@ function faultTable(run, originMs) {
         h("td", { class: "mono", text: fault.fault }),
         h("td", { class: "mono json", text: jsonText(fault.target) }),
         h("td", { class: "mono json", text: jsonText(fault.config) }),
-        h("td", { class: "num", text: at(fault.scheduledAtMs) }),
+        h("td", { class: "num", text: formatOffset(fault.scheduledAtMs, 0) }),
         h("td", { class: "num", text: at(fault.injectedAtMs) }),
         h("td", { class: "num", text: at(fault.verifiedAtMs) }),
         h("td", { class: "num", text: at(fault.healedAtMs) }),
@@ -188,12 +188,10 @@ export function runView(ctx, runId) {
       shown = true;
     }
     groundTruth.update(run, nowMs, { originMs: null });
-    const failed = run.assertions.filter((a) => a.valid === false).length;
+    const held = run.assertions.filter((a) => a.valid === true).length;
     replace(
       sections.measurements,
-      h("h2", {
-        text: `Assertions: ${run.assertions.length - failed} of ${run.assertions.length} held`,
-      }),
+      h("h2", { text: `Assertions: ${held} of ${run.assertions.length} held` }),
       run.assertions.length === 0
         ? notice("empty", run.status === "running" ? "Assertions are judged when the method ends." : "None.")
         : measurementTable(run.assertions, originMs),

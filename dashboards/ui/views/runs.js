@@ -7,7 +7,7 @@ import { compareHash, outcomeBadge, runLink } from "./common.js";
 
 /**
  * @import { Context, View } from "../main.js"
- * @import { RunSummary } from "../api.js"
+ * @import { RunSummary } from "../../../collector/query/runs.js"
  */
 
 const LIMIT = 200;
@@ -109,7 +109,7 @@ export function runsView(ctx, params) {
 
   /** @param {RunSummary[]} runs */
   const updateExperiments = (runs) => {
-    let added = false;
+    let added = experimentSelect.options.length === 1;
     for (const run of runs) {
       if (!experiments.has(run.file)) {
         experiments.set(run.file, run.title);
@@ -118,9 +118,13 @@ export function runsView(ctx, params) {
     }
     if (!added) return;
     const entries = [...experiments].sort((x, y) => x[1].localeCompare(y[1]));
+    // The API matches a part of the file or the title, so an address may name no file exactly.
+    const partial = experiment !== "" && !experiments.has(experiment);
     replace(
       experimentSelect,
       h("option", { text: "every experiment", attrs: { value: "" } }),
+      partial &&
+        h("option", { text: `matching “${experiment}”`, attrs: { value: experiment, selected: "" } }),
       ...entries.map(([file, title]) => {
         const option = h("option", { text: `${title} (${file})`, attrs: { value: file } });
         option.selected = file === experiment;
