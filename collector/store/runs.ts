@@ -120,6 +120,10 @@ type OutcomeStage = "before" | "after" | "assertion";
 
 const json = (value: unknown): string => JSON.stringify(value);
 
+/** Only the fields the API promises, whatever else the caller's control object carries. */
+const controlJson = (control: RunControl): string =>
+  json({ name: control.name, description: control.description, disable: control.disable });
+
 /** Writes runs into a Shakedown database as they happen; every method is one transaction. */
 export class RunStore {
   private readonly insertRun: Database.Statement;
@@ -207,7 +211,7 @@ export class RunStore {
         title: run.title,
         file: run.file,
         description: run.description,
-        control: run.control === null ? null : json(run.control),
+        control: run.control === null ? null : controlJson(run.control),
         status: "running",
         verdict: null,
         reason: null,
@@ -283,7 +287,7 @@ export class RunStore {
       title: control.title,
       file: control.file,
       description: control.description,
-      control: json(control.control),
+      control: controlJson(control.control),
       status: "aborted",
       verdict: "skipped",
       reason: control.reason,
