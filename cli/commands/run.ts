@@ -10,6 +10,7 @@ import {
   recoveryProblems,
 } from "../../chaos/engine/recover.js";
 import { runExperiments } from "../../chaos/engine/run.js";
+import { openEngineRunStore } from "../../chaos/engine/run-store.js";
 import { acquireLock, DEFAULT_STATE_DIR, runState } from "../../chaos/engine/state.js";
 import { openTelemetry } from "../../chaos/engine/telemetry.js";
 import { isExperimentError } from "../../chaos/experiment/errors.js";
@@ -110,10 +111,11 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
         databasePath: flags.db === undefined ? undefined : resolve(flags.db),
       });
       const journal = new FileJournal(state.journalPath);
-      const telemetry = openTelemetry(
-        launched.databasePath ?? (flags.db === undefined ? DEFAULT_DB : resolve(flags.db)),
-      );
+      const databasePath = launched.databasePath ?? (flags.db === undefined ? DEFAULT_DB : resolve(flags.db));
+      // Telemetry first: a database the run store is about to create holds no telemetry to ask.
+      const telemetry = openTelemetry(databasePath);
       collectorApiUrl ??= launched.collectorApiUrl;
+      const runStore = openEngineRunStore(databasePath, (line) => console.log(line));
       try {
         const outcome = await runExperiments(group.experiments, {
           topology: launched.topology,
@@ -125,11 +127,13 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
             ? {}
             : { telemetryLagMillis: launched.telemetryLagMillis }),
           ...(launched.history === undefined ? {} : { history: launched.history }),
+          ...(runStore === undefined ? {} : { runStore }),
         });
         for (const report of outcome.reports) printReport(report);
         reports.push(...outcome.reports);
         Object.assign(evidence, outcome.evidence);
       } finally {
+        runStore?.close();
         journal.close();
         telemetry.close();
         await launched.close();

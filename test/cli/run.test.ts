@@ -6,6 +6,8 @@ import { XMLValidator } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { PidRegistry, stillRunning } from "../../chaos/supervisor/pid-registry.js";
 import { projectRoot } from "../../collector/paths.js";
+import { getRun, listRuns } from "../../collector/query/runs.js";
+import { openDatabase } from "../../collector/store/schema.js";
 
 const folder = mkdtempSync(join(tmpdir(), "shakedown-run-cli-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -90,6 +92,7 @@ describe("shakedown run", () => {
     const stateDir = join(folder, "state");
     const reportDir = join(folder, "report");
     const junit = join(folder, "junit.xml");
+    const db = join(folder, "runs.db");
     const passed = await shakedown(
       folder,
       "run",
@@ -104,6 +107,8 @@ describe("shakedown run", () => {
       reportDir,
       "--junit",
       junit,
+      "--db",
+      db,
     );
     expect(passed.stderr).toBe("");
     expect(passed.code).toBe(0);
@@ -114,6 +119,31 @@ describe("shakedown run", () => {
     expect(XMLValidator.validate(readFileSync(junit, "utf8"))).toBe(true);
     expect(readFileSync(join(reportDir, "report.html"), "utf8")).toMatch(/<svg/);
     expect(new PidRegistry(join(stateDir, "pids.jsonl")).live().filter(stillRunning)).toEqual([]);
+
+    const reader = openDatabase(db, { readonly: true });
+    try {
+      const { runs } = listRuns(reader, { limit: 10 });
+      expect(runs).toEqual([
+        expect.objectContaining({ title: "pause a web node", file: pause, status: "passed", control: null }),
+      ]);
+      const run = getRun(reader, runs[0]?.runId as string).run;
+      expect(run.phases.map((phase) => phase.name)).toEqual([
+        "steady-state-before",
+        "method",
+        "steady-state-after",
+      ]);
+      expect(run.faults).toEqual([
+        expect.objectContaining({ fault: "pause", target: { role: "web", pick: "one" }, error: null }),
+      ]);
+      const [window] = run.faults;
+      expect(window?.verification).toMatch(/state T \(stopped\)/);
+      expect((window?.injectedAtMs as number) >= (run.methodStartMs as number) + 200).toBe(true);
+      expect((window?.healedAtMs as number) >= (run.methodStartMs as number) + 500).toBe(true);
+      expect(run.steadyState.before).toEqual([expect.objectContaining({ name: "web answers", valid: true })]);
+      expect(run.series.map((series) => series.name)).toEqual(["ok", "failed", "p99 latency"]);
+    } finally {
+      reader.close();
+    }
 
     const wrong = write(
       "wrong.yaml",
