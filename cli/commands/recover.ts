@@ -9,7 +9,7 @@ import { acquireLock, DEFAULT_STATE_DIR, runState } from "../../chaos/engine/sta
  */
 async function recover(flags: { stateDir: string }): Promise<void> {
   const state = runState(flags.stateDir);
-  const release = acquireLock(state);
+  const release = acquireLock(state, "shakedown recover");
   try {
     const report = await recoverRunState(state);
     const lines = describeRecovery(report);
