@@ -1,8 +1,7 @@
 import { parseDuration } from "../../../cli/units.js";
 import { DURATION_PATTERN, ID_PATTERN } from "../schema.js";
 import type { DecisionSelector, RequestOutcome } from "../telemetry.js";
-import type { RunTimes } from "../windows.js";
-import { formatMillis } from "../windows.js";
+import { formatMillis, type RunTimes } from "../windows.js";
 import type { EvaluationContext, KindResult } from "./types.js";
 
 /**
@@ -208,7 +207,7 @@ export function anchorOf(
   return { anchorMillis };
 }
 
-/** The requests of an `errors` signal that ended from `lookbackMillis` before `from` until `until`. */
+/** The requests of an `errors` signal that ended from `lookbackMillis` before `from` to the method's end. */
 export async function requestsAfter(
   params: ErrorsParams,
   context: EvaluationContext,
@@ -224,7 +223,7 @@ export async function requestsAfter(
   return outcomesOf(requests, params.slowerThan);
 }
 
-/** "rpc.circuit_breaker opened (gateway)", for reasons. */
+/** "rpc.circuit_breaker opened by gateway", for reasons. */
 export function describeDecision(selector: DecisionSelector): string {
   const what =
     selector.decision === undefined
