@@ -47,15 +47,17 @@ export class NoSwitchError extends EngineError {
   }
 }
 
-/** Another engine (a live `shakedown run` or `recover`) holds the run state directory. */
+/** Another engine (a live `shakedown up`, `demo`, `run` or `recover`) holds the run state directory. */
 export class EngineBusyError extends EngineError {
   constructor(
     readonly lockPath: string,
     readonly pid: number,
+    /** The holder's command, e.g. `shakedown up`; null when its lock does not say. */
+    readonly command: string | null,
   ) {
     super(
       "SHAKEDOWN_ENGINE_BUSY",
-      `another shakedown engine (pid ${pid}) is using ${lockPath}; wait for it to end`,
+      `another shakedown engine (${command === null ? "" : `${command}, `}pid ${pid}) is using ${lockPath}; stop it or wait for it to end`,
     );
   }
 }

@@ -14,6 +14,8 @@ function missingTelemetry(path: string): Telemetry {
     latencyQuantileMillis: missing,
     metricIncrease: missing,
     sqlScalar: missing,
+    requestOutcomes: missing,
+    firstDecision: missing,
   };
 }
 

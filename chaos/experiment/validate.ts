@@ -398,6 +398,8 @@ class Reader {
         this.report(path, `a ${kindName} ${role} has no window`, "window");
       }
       if (kindName === "checker") this.checker(params, path);
+      if (kind.exactlyOneOf !== undefined) this.exactlyOne(kind.exactlyOneOf, params, path);
+      if (kind.faultField !== undefined) this.faultReference(kind, kindName, params, path, ids, role);
     }
     if (typeof min === "number" && typeof max === "number" && min > max)
       this.report(path, `min ${min} exceeds max ${max}`, "min");
@@ -416,6 +418,35 @@ class Reader {
       bar,
       params: params as JsonObject,
     };
+  }
+
+  private exactlyOne(fields: readonly string[], params: Raw, path: Path): void {
+    const given = fields.filter((field) => params[field] !== undefined);
+    if (given.length !== 1) {
+      this.report(path, `needs exactly one of ${fields.join(", ")} (found ${given.join(", ") || "none"})`);
+    }
+  }
+
+  /** A kind timed from a fault of the method: the action must exist, and the method must have run. */
+  private faultReference(
+    kind: AssertionKind,
+    kindName: string,
+    params: Raw,
+    path: Path,
+    ids: ReadonlySet<string>,
+    role: "probe" | "assertion",
+  ): void {
+    const field = kind.faultField as string;
+    if (role === "probe") {
+      this.report(
+        path,
+        `a ${kindName} is timed from a fault of the method, so it is an assertion, not a probe`,
+      );
+    }
+    const id = params[field];
+    if (typeof id === "string" && !ids.has(id)) {
+      this.report(path, `no method action with id "${id}" (ids: ${[...ids].join(", ") || "none"})`, field);
+    }
   }
 
   private checker(params: Raw, path: Path): void {

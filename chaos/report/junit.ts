@@ -12,6 +12,9 @@ interface TestCase {
 
 function measuredText(outcome: MeasurementOutcome): string {
   if (outcome.bar === null) return outcome.reason ?? String(outcome.valid);
+  // A time that never came (never recovered) is judged without a value: the reason says what was seen.
+  if (outcome.measured === null && outcome.reason !== null)
+    return `${outcome.reason}, bar ${formatBar(outcome.bar, outcome.unit)}`;
   return `measured ${outcome.measured ?? "nothing"}${outcome.unit && outcome.unit !== "ratio" ? ` ${outcome.unit}` : ""}, bar ${formatBar(outcome.bar, outcome.unit)}`;
 }
 

@@ -165,6 +165,7 @@ class Run {
 
   private context(): Omit<EvaluationContext, "window"> {
     return {
+      times: this.times(),
       telemetry: this.engine.telemetry,
       http: this.engine.http,
       signal: this.signal,

@@ -97,7 +97,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--orders <n>", "orders placed in the session", flag("--orders", positiveInteger), 10)
     .option("--no-experiment", "skip the sample experiment after the session")
     .action(async (flags: DemoFlags) => {
-      const { collector, shop, dbPath, stop } = await bringUp(flags);
+      const { collector, shop, dbPath, stop } = await bringUp(flags, "shakedown demo");
       const api = collector.urls.api;
       try {
         const session = await shopSession(shop.topology.gatewayUrls[0] as string, { orders: flags.orders });

@@ -13,7 +13,7 @@ import { DEFAULT_DB } from "./collector.js";
  */
 async function recover(flags: { stateDir: string; db?: string }): Promise<void> {
   const state = runState(flags.stateDir);
-  const release = acquireLock(state);
+  const release = acquireLock(state, "shakedown recover");
   try {
     const report = await recoverRunState(state);
     // Where `shakedown run` writes by default: the shop's database in the state directory, or the collector's.

@@ -75,7 +75,7 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
     throw new UsageError(error.message);
   });
   const state = runState(flags.stateDir);
-  const release = acquireLock(state);
+  const release = acquireLock(state, "shakedown run");
   const controller = new AbortController();
   const abort = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
   process.once("SIGINT", abort);

@@ -207,6 +207,53 @@ describe("the run loop on a simulated clock", () => {
     ]);
   });
 
+  it("times time_to_detect and time_to_recover from the fault's actual injection and heal", async () => {
+    // A request every 250 ms; those starting from 5.5 s until 16 s fail. Fault a: injected 5 s, healed 15 s.
+    const spans: RecordedSpan[] = [];
+    for (let offset = 0; offset < 30_000; offset += 250) {
+      const error = offset >= 5500 && offset < 16_000;
+      spans.push({ service: "gateway", startMillis: START + offset, durationMillis: 5, error });
+    }
+    const decisions = [
+      {
+        service: "gateway",
+        timeMillis: START + 6200,
+        attributes: { "shakedown.defense": "rpc.outlier", "shakedown.decision": "ejected" },
+      },
+    ];
+    const { engine } = setup();
+    const timed = (name: string, kind: string, params: Measurement["params"], max: number): Measurement => ({
+      name,
+      kind,
+      description: null,
+      window: { anchor: "run" },
+      bar: { max },
+      params,
+    });
+    const record = await runOnce(
+      experiment({
+        assertions: [
+          timed("errors seen", "time_to_detect", { fault: "a", errors: { service: "gateway" } }, 1000),
+          timed(
+            "outlier ejected",
+            "time_to_detect",
+            { fault: "a", decision: { defense: "rpc.outlier" } },
+            1000,
+          ),
+          timed("healthy again", "time_to_recover", { fault: "a", errors: { service: "gateway" } }, 1000),
+        ],
+      }),
+      { ...engine, telemetry: new InMemoryTelemetry(spans, [], decisions) },
+    );
+    expect(record.assertions.map((a) => [a.name, a.measured, a.valid])).toEqual([
+      ["errors seen", 505, true],
+      ["outlier ejected", 1200, false],
+      // The last failure ends at 15.755 s; the 500 ms steps from 16 s on are clean: 1 s after the heal.
+      ["healthy again", 1000, true],
+    ]);
+    expect(record.status).toBe("failed");
+  });
+
   it("fails the run when an assertion is over its bar, and errs when one has no data", async () => {
     const spans = [{ service: "gateway", startMillis: START + 6000, durationMillis: 5, error: true }];
     const failed = await runOnce(
