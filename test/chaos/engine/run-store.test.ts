@@ -44,6 +44,7 @@ const experiment: Experiment = {
   title: "stored live",
   description: "two faults, one control",
   profile: "default",
+  topology: { env: {}, network: "loopback" },
   steadyState: { title: null, probes: [] },
   load: null,
   method: [
