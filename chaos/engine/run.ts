@@ -31,6 +31,8 @@ export interface RunOptions {
   /** The fault kinds; default every registered one. */
   readonly faults?: readonly FaultFactory[];
   readonly k6Binary?: string;
+  /** Called as each experiment ends, before the next one starts. */
+  readonly onReport?: (report: ExperimentReport) => void;
 }
 
 export interface RunOutcome {
@@ -84,6 +86,7 @@ export async function runExperiments(
     if (options.signal?.aborted) break;
     const report = await runExperiment(experiment, engine);
     reports.push(report);
+    options.onReport?.(report);
     for (const run of [
       report.run,
       ...report.controls.flatMap((control) => (control.run === null ? [] : [control.run])),

@@ -21,7 +21,7 @@ interface DemoFlags extends UpFlags {
   experiment: boolean;
 }
 
-const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "sample.yaml");
+const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "failover", "kill-catalog.yaml");
 
 /** Runs the sample experiment against the running shop and writes its reports under the run directory. */
 async function runSample(shop: RunningShop, api: string, dbPath: string, runDir: string): Promise<void> {
