@@ -3,6 +3,7 @@ export type EngineErrorCode =
   | "SHAKEDOWN_ENGINE_NO_SERVICE"
   | "SHAKEDOWN_ENGINE_NO_SWITCH"
   | "SHAKEDOWN_ENGINE_BUSY"
+  | "SHAKEDOWN_ENGINE_STATE_IN_USE"
   | "SHAKEDOWN_ENGINE_NO_LAUNCHER"
   | "SHAKEDOWN_ENGINE_NO_TELEMETRY";
 
@@ -58,6 +59,16 @@ export class EngineBusyError extends EngineError {
     super(
       "SHAKEDOWN_ENGINE_BUSY",
       `another shakedown engine (${command === null ? "" : `${command}, `}pid ${pid}) is using ${lockPath}; stop it or wait for it to end`,
+    );
+  }
+}
+
+/** The run state directory holds processes of a live engine that is not a run (`shakedown up`). */
+export class StateInUseError extends EngineError {
+  constructor(readonly stateDir: string) {
+    super(
+      "SHAKEDOWN_ENGINE_STATE_IN_USE",
+      `${stateDir} is in use by a running engine (shakedown up?); stop it or pass --state-dir`,
     );
   }
 }

@@ -35,6 +35,8 @@ export interface RunOptions {
   readonly k6Binary?: string;
   /** Where runs are written live for the dashboards: the collector's database. */
   readonly runStore?: RunStore;
+  /** Called as each experiment ends, before the next one starts. */
+  readonly onReport?: (report: ExperimentReport) => void;
 }
 
 export interface RunOutcome {
@@ -91,6 +93,7 @@ export async function runExperiments(
     if (options.signal?.aborted) break;
     const report = await runExperiment(experiment, engine);
     reports.push(report);
+    options.onReport?.(report);
     for (const run of [
       report.run,
       ...report.controls.flatMap((control) => (control.run === null ? [] : [control.run])),

@@ -4,9 +4,20 @@ import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/colle
 import { startShop } from "../../fixtures/shop/topology/start.js";
 import { LauncherError } from "./errors.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
+import { ledgerHistory } from "./ledger-history.js";
 
-/** Traces export every 0.5 s, metrics every 5 s and the scraper polls every 5 s: wait that out, and some. */
+/**
+ * The shop as `shakedown up` runs it: traces export every 0.5 s, metrics every 5 s and the scraper polls
+ * every 5 s. Wait that out, and some, before measuring.
+ */
 export const SHOP_TELEMETRY_LAG_MILLIS = 6000;
+
+/**
+ * For runs the launch below shortens the metric export and scrape intervals to 1 s, so each run waits
+ * 2.5 s for its telemetry instead of 6 s (twice per experiment: the run and its negative control).
+ */
+export const RUN_METRIC_INTERVAL_MILLIS = 1000;
+export const RUN_TELEMETRY_LAG_MILLIS = 2500;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`
@@ -31,6 +42,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     otlpHttpPort: 0,
     otlpGrpcPort: 0,
     apiPort: 0,
+    scrapeIntervalMillis: RUN_METRIC_INTERVAL_MILLIS,
   });
   let shop: Awaited<ReturnType<typeof startShop>>;
   try {
@@ -39,17 +51,24 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
       collector,
       runDir: options.runDir,
       gatewayPort: 0,
-      env: { ...options.env },
+      env: { OTEL_METRIC_EXPORT_INTERVAL: String(RUN_METRIC_INTERVAL_MILLIS), ...options.env },
     });
   } catch (error) {
     await collector.close();
     throw error;
   }
+  const serviceEnv = (role: string) =>
+    shop.topology.services.filter((node) => node.role === role).map((node) => node.env ?? {});
   return {
     topology: shop.supervisor,
     databasePath,
     collectorApiUrl: collector.urls.api,
-    telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
+    telemetryLagMillis: RUN_TELEMETRY_LAG_MILLIS,
+    history: ledgerHistory({
+      ordersDbPaths: serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []),
+      ledgerDbPath:
+        serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
+    }),
     async close() {
       await shop.stop();
       await collector.close();

@@ -22,7 +22,7 @@ interface DemoFlags extends UpFlags {
   experiment: boolean;
 }
 
-const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "sample.yaml");
+const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "failover", "kill-catalog.yaml");
 
 /**
  * Runs the sample experiment against the running shop, stores its runs in the collector's database (so the

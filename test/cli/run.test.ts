@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,33 +7,11 @@ import { PidRegistry, stillRunning } from "../../chaos/supervisor/pid-registry.j
 import { projectRoot } from "../../collector/paths.js";
 import { getRun, listRuns } from "../../collector/query/runs.js";
 import { openDatabase } from "../../collector/store/schema.js";
+import { shakedown } from "../helpers/cli.js";
 
 const folder = mkdtempSync(join(tmpdir(), "shakedown-run-cli-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const topology = join(projectRoot, "dist", "test", "chaos", "faults", "fixtures", "topology.js");
-
-/** Runs the CLI in `cwd`, bounded in time; resolves with its exit code and output. */
-function shakedown(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, "bin", "shakedown.js"), ...args], { cwd });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function write(name: string, text: string): string {
   const path = join(folder, name);

@@ -39,24 +39,27 @@ const minimal = (rest: string) => `title: t\nmethod:\n  - at: 1s\n    fault: kil
 
 describe("experiment files", () => {
   it("loads the sample experiment with durations in milliseconds and default ids", () => {
-    const experiment = loadExperiment(join(root, "fixtures/experiments/sample.yaml"), { faults });
+    const experiment = loadExperiment(join(root, "fixtures/experiments/failover/kill-catalog.yaml"), {
+      faults,
+    });
     expect(experiment.title).toBe("Kill a catalog replica under load");
     expect(experiment.method).toEqual([
       {
         id: "kill-catalog",
-        atMillis: 5000,
+        atMillis: 3000,
         fault: "kill",
         target: { role: "catalog", pick: "one" },
         config: {},
-        durationMillis: 10_000,
+        durationMillis: 8000,
       },
     ]);
-    expect(experiment.load).toMatchObject({ type: "flood", ratePerSecond: 50, durationMillis: 30_000 });
+    expect(experiment.load).toMatchObject({ type: "flood", ratePerSecond: 50, durationMillis: 16_000 });
     expect(experiment.assertions.map((a) => a.window)).toEqual([
       { anchor: "before", fault: "kill-catalog", lengthMillis: null },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 0 },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 4000 },
-      { anchor: "after", fault: "kill-catalog", offsetMillis: 5000, lengthMillis: null },
+      { anchor: "during", fault: "kill-catalog", offsetMillis: 5000 },
+      { anchor: "after", fault: "kill-catalog", offsetMillis: 1000, lengthMillis: null },
     ]);
     expect(experiment.assertions[3]).toMatchObject({
       bar: { max: 250 },
