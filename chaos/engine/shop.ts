@@ -2,7 +2,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
+import { breakerHistory } from "./breaker-history.js";
 import { LauncherError } from "./errors.js";
+import { combinedHistory } from "./history.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
 import { ledgerHistory } from "./ledger-history.js";
 
@@ -64,11 +66,14 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     databasePath,
     collectorApiUrl: collector.urls.api,
     telemetryLagMillis: RUN_TELEMETRY_LAG_MILLIS,
-    history: ledgerHistory({
-      ordersDbPaths: serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []),
-      ledgerDbPath:
-        serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
-    }),
+    history: combinedHistory([
+      ledgerHistory({
+        ordersDbPaths: serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []),
+        ledgerDbPath:
+          serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
+      }),
+      breakerHistory(databasePath),
+    ]),
     async close() {
       await shop.stop();
       await collector.close();
