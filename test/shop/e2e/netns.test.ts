@@ -8,10 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultUnit, Injection } from "../../../chaos/experiment/fault-unit.js";
 import { networkFaultUnits } from "../../../chaos/faults/network/index.js";
 import { listTables } from "../../../chaos/faults/network/nftables.js";
+import { findTool } from "../../../chaos/netns/command.js";
 import { type HostNetwork, netnsUnavailableReason } from "../../../chaos/netns/network.js";
 import { probeTcpFrom, reachable } from "../../../chaos/netns/probe.js";
 import { recoverNetworks } from "../../../chaos/netns/recover.js";
 import { type Collector, DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../../collector/collector.js";
+import { projectRoot } from "../../../collector/paths.js";
 import { createEtcdClient } from "../../../fixtures/shop/registry/etcd.js";
 import { type RunningShop, startShop } from "../../../fixtures/shop/topology/start.js";
 
@@ -222,6 +224,29 @@ describe.skipIf(unavailable !== null)("the shop with a network namespace per nod
     expect(after.tookEffect).toBe(false);
     expect(after.evidence).toMatch(/toxics not listed/);
     expect(await browse(20)).toEqual([]);
+  });
+});
+
+const runuser = findTool("runuser");
+
+describe.skipIf(unavailable !== null || runuser === null)("a netns launch by an unprivileged user", () => {
+  it("ends at once with the reason, before starting anything", () => {
+    const script = `
+      const { launchTopology } = await import(${JSON.stringify(join(projectRoot, "dist", "chaos", "engine", "shop.js"))});
+      await launchTopology({ profile: "default", env: {}, network: "netns", runDir: "/nonexistent",
+        registry: undefined, signal: new AbortController().signal })
+        .then(() => console.log("started"), (error) => console.log(error.message));`;
+    const output = execFileSync(
+      runuser as string,
+      ["-u", "nobody", "--", process.execPath, "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+        cwd: tmpdir(),
+      },
+    );
+    expect(output.trim()).toMatch(
+      /cannot run the shop with network "netns": network namespaces are unavailable \(not running as root \(uid \d+\)\)$/,
+    );
   });
 });
 
