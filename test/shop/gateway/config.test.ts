@@ -11,6 +11,7 @@ describe("gateway configuration from SHOP_* variables", () => {
   it("runs with no variables at all: dev secret, per-client token bucket on Redis, default breaker", () => {
     const config = gatewayConfigFromEnv({});
     expect(config).toMatchObject({
+      host: "127.0.0.1",
       httpPort: 8080,
       adminPort: 0,
       etcdHosts: ["http://127.0.0.1:2379"],
@@ -46,6 +47,7 @@ describe("gateway configuration from SHOP_* variables", () => {
 
   it.each([
     [{ SHOP_HTTP_PORT: "http" }, /SHOP_HTTP_PORT="http": must be an integer from 0 to 65535/],
+    [{ SHOP_HOST: "0.0.0.0" }, /SHOP_HOST="0.0.0.0": must be an IPv4 address in 127.0.0.0\/8/],
     [{ SHOP_JWT_SECRET: "short" }, /at least 32 bytes for HS256, got 5/],
     [{ SHOP_RATE_LIMITS: "{" }, /SHOP_RATE_LIMITS="\{": is not JSON/],
     [{ SHOP_RATE_LIMITS: '{"algorithm":"token_bucket"}' }, /must be a JSON array/],
