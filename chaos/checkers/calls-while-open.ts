@@ -19,7 +19,10 @@ export interface CallsWhileOpenConfig {
   source?: string;
   /** Judge only the breaker guarding this callee, and the calls that reached it. */
   callee?: string;
-  /** Every breaker opens within `withinMillis` of the fault's injection (its configured window, say). */
+  /**
+   * Every breaker, closed when the fault is injected, opens within `withinMillis` of it (its configured
+   * window, say).
+   */
   openedAfterInjection?: FaultDeadline;
   /** Every breaker is closed within `withinMillis` of the fault's heal, and still closed at the end. */
   closedAfterHeal?: FaultDeadline;
@@ -68,10 +71,15 @@ function faultOf(history: History, deadline: FaultDeadline): FaultWindow {
   return fault;
 }
 
-/** Time from the fault's injection to the breaker's first opening after it; null if it never opened. */
+/**
+ * Time from the fault's injection to the breaker's first opening after it; null if it never opened, or if
+ * it was not closed when the fault came (then there is nothing to time).
+ */
 function millisToOpen(timeline: readonly Interval[], fault: FaultWindow): number | null {
   const injected = fault.injectedAtMillis;
   if (injected === null) return null;
+  const atInjection = intervalAt(timeline, injected);
+  if (atInjection !== undefined && atInjection.state !== "closed") return null;
   const opened = timeline.find((interval) => interval.state === "open" && interval.fromMillis >= injected);
   return opened === undefined ? null : opened.fromMillis - injected;
 }
@@ -189,7 +197,7 @@ export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
       if (measured === null || measured > withinMillis) {
         problems.push(
           measured === null
-            ? `the breaker did not open after ${fault.id} was injected`
+            ? `the breaker was not closed when ${fault.id} was injected, or did not open after`
             : `the breaker opened ${measured} ms after ${fault.id} was injected, over ${withinMillis} ms`,
         );
       }

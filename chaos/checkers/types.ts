@@ -39,6 +39,8 @@ export interface RequestOutcome {
   readonly timeMillis: number;
   readonly status: number | null;
   readonly latencyMillis?: number;
+  /** When the answer came back (Unix epoch ms): later than `timeMillis` + latency when it was sent late. */
+  readonly answeredAtMillis?: number;
   readonly traceId?: string;
   /** The answer's headers the load recorded, by lowercase name; absent when it records none. */
   readonly headers?: Readonly<Record<string, string>>;

@@ -19,7 +19,12 @@ export function requestOutcome(record: FloodRecord): RequestOutcome {
     timeMillis: record.scheduledAtMillis,
     status: record.status,
     traceId: record.traceId,
-    ...(record.latencyMillis === null ? {} : { latencyMillis: record.latencyMillis }),
+    ...(record.latencyMillis === null
+      ? {}
+      : {
+          latencyMillis: record.latencyMillis,
+          answeredAtMillis: record.sentAtMillis + record.latencyMillis,
+        }),
     ...(record.headers === null ? {} : { headers: record.headers }),
   };
 }

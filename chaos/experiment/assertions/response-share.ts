@@ -15,9 +15,12 @@ function matches(request: RequestOutcome, params: ResponseShareParams): boolean 
 }
 
 /**
- * Share of the load's requests sent in the window whose answer matches (a status, a header), in [0, 1]: the
+ * Share of the load's requests in the window whose answer matches (a status, a header), in [0, 1]: the
  * client's own view, ground truth that a fallback answered (`status: 200, header: Shop-Degraded, min: 1`) or
- * that nothing was degraded (`header: Shop-Degraded, max: 0`). A request without an answer never matches.
+ * that nothing was degraded (`header: Shop-Degraded, max: 0`). A request is in the window when it was due in
+ * it and, if answered, answered before its end: on a busy machine a request due just before a heal may be
+ * sent or served after it, and its answer is not one given during the fault. A request without an answer
+ * never matches.
  */
 export const responseShare: AssertionKind<ResponseShareParams> = {
   name: "response_share",
@@ -33,7 +36,10 @@ export const responseShare: AssertionKind<ResponseShareParams> = {
   async evaluate(params, context) {
     const { startMillis, endMillis } = context.window;
     const requests = ((await context.history()).requests ?? []).filter(
-      (request) => request.timeMillis >= startMillis && request.timeMillis < endMillis,
+      (request) =>
+        request.timeMillis >= startMillis &&
+        request.timeMillis < endMillis &&
+        (request.answeredAtMillis === undefined || request.answeredAtMillis <= endMillis),
     );
     if (requests.length === 0) return { measured: null, reason: "no request of the load in the window" };
     const matching = requests.filter((request) => matches(request, params));

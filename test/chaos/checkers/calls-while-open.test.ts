@@ -142,8 +142,16 @@ describe("calls_while_open", () => {
       ).toMatchObject({
         valid: false,
         millisToOpen: null,
-        reason: "the breaker never opened; the breaker did not open after fail was injected",
+        reason:
+          "the breaker never opened; the breaker was not closed when fail was injected, or did not open after",
       });
+      // Open already when the fault came: its time to open cannot be measured.
+      expect(
+        callsWhileOpen.check(
+          { ...history, faults: [{ id: "late", injectedAtMillis: 2000, healedAtMillis: 9000 }] },
+          { openedAfterInjection: { fault: "late", withinMillis: 60_000 } },
+        ),
+      ).toMatchObject({ valid: false, millisToOpen: null });
       const reopened = {
         ...history,
         breakerTransitions: [...transitions, { timeMillis: 8000, state: "open" as const }],

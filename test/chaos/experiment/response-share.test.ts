@@ -11,6 +11,8 @@ const history: History = {
     { timeMillis: 300, status: 200, headers: { "shop-degraded": "circuit_open" } },
     { timeMillis: 400, status: 503, headers: {} },
     { timeMillis: 500, status: null, headers: {} },
+    // Due in the window but answered after it: not an answer given during it.
+    { timeMillis: 550, status: 200, headers: {}, latencyMillis: 20, answeredAtMillis: 700 },
   ],
 };
 
@@ -30,14 +32,24 @@ describe("response_share", () => {
     const fallback = { status: 200, header: "Shop-Degraded" };
     expect(await responseShare.evaluate(fallback, context(200, 400))).toMatchObject({ measured: 1 });
     expect(await responseShare.evaluate(fallback, context(0, 1000))).toMatchObject({
-      measured: 2 / 5,
-      details: { requests: 5, matching: 2, unanswered: 1 },
+      measured: 2 / 6,
+      details: { requests: 6, matching: 2, unanswered: 1 },
     });
     expect(await responseShare.evaluate({ header: "shop-degraded" }, context(0, 200))).toMatchObject({
       measured: 0,
     });
     expect(await responseShare.evaluate({ status: 503 }, context(0, 1000))).toMatchObject({
-      measured: 1 / 5,
+      measured: 1 / 6,
+    });
+  });
+
+  it("leaves out requests answered after the window's end", async () => {
+    expect(await responseShare.evaluate({ header: "shop-degraded" }, context(200, 600))).toMatchObject({
+      measured: 2 / 4,
+      details: { requests: 4 },
+    });
+    expect(await responseShare.evaluate({ status: 200 }, context(500, 1000))).toMatchObject({
+      measured: 1 / 2,
     });
   });
 
