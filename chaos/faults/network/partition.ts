@@ -128,6 +128,26 @@ function probeHost(host: HostRecord): ProbeHost {
   return { node: host.node, namespace: host.namespace, address: host.address, port };
 }
 
+/**
+ * Which end of a two-way cut holds its rule. Dropping every packet to and from the peer in one namespace
+ * cuts both directions, so only the smaller group's nodes need a table: isolating one node of fifteen loads
+ * one table, not fifteen (inject is then one `nft -f`, whatever the size of the network).
+ */
+function twoWayHolder(grudge: Grudge): (node: string, peer: string) => boolean {
+  const groupOf = (node: string) => grudge.groups.findIndex((group) => group.includes(node));
+  const rank = (node: string) => {
+    const index = groupOf(node);
+    return [index === -1 ? Number.POSITIVE_INFINITY : (grudge.groups[index]?.length ?? 0), index] as const;
+  };
+  return (node, peer) => {
+    const [size, index] = rank(node);
+    const [peerSize, peerIndex] = rank(peer);
+    if (size !== peerSize) return size < peerSize;
+    if (index !== peerIndex) return index < peerIndex;
+    return node < peer;
+  };
+}
+
 async function injectNetns(
   network: HostNetwork,
   target: Target,
@@ -141,13 +161,14 @@ async function injectNetns(
   );
   const table = `${TABLE_PREFIX}${network.id}_${randomBytes(3).toString("hex")}`;
   const address = new Map(hosts.map((host) => [host.node, host.address]));
+  const holds = twoWayHolder(grudge);
   const tables = hosts.flatMap((host) => {
     const cannot = grudge.blocked
       .filter(([source]) => source === host.node)
       .map(([, destination]) => destination);
     const both = cannot.filter((peer) => grudge.blocked.some(([s, d]) => s === peer && d === host.node));
     const rules = {
-      cutBoth: both.map((peer) => address.get(peer) as string),
+      cutBoth: both.filter((peer) => holds(host.node, peer)).map((peer) => address.get(peer) as string),
       cannotReach: cannot.filter((peer) => !both.includes(peer)).map((peer) => address.get(peer) as string),
     };
     return rules.cutBoth.length + rules.cannotReach.length === 0
@@ -231,20 +252,21 @@ async function verifyNetns(injection: Injection): Promise<Verification> {
     grudge,
     hosts.map((host) => host.node),
   );
-  const sources = [...new Set(blocked.map(([source]) => source))];
+  // A cut pair's packets are dropped by the table in the source's namespace or in the destination's,
+  // whichever holds the rule: read the counters of both ends that have one.
+  const withTable = new Set(injection.namespaces as string[]);
   const namespaceOf = (node: string) => (hosts.find((host) => host.node === node) as ProbeHost).namespace;
-  const countersBefore = await Promise.all(
-    sources.map((source) => droppedPackets(namespaceOf(source), table)),
-  );
+  const ends = (pair: readonly [string, string]) => pair.map(namespaceOf).filter((ns) => withTable.has(ns));
+  const counted = [...new Set(blocked.flatMap(ends))];
+  const counters = () => Promise.all(counted.map((namespace) => droppedPackets(namespace, table)));
+  const countersBefore = await counters();
   const probes = await probePairs(hosts, [
     ...blocked.map(([s, d]) => [s, d, injection.probeTimeoutMillis as number] as const),
     ...open.map(([s, d]) => [s, d, OPEN_PROBE_MILLIS] as const),
   ]);
-  const countersAfter = await Promise.all(
-    sources.map((source) => droppedPackets(namespaceOf(source), table)),
-  );
-  const dropped = new Map(
-    sources.map((source, i) => [source, (countersAfter[i] ?? 0) - (countersBefore[i] ?? 0)]),
+  const countersAfter = await counters();
+  const droppedIn = new Map(
+    counted.map((namespace, i) => [namespace, (countersAfter[i] ?? 0) - (countersBefore[i] ?? 0)]),
   );
 
   const problems: string[] = [];
@@ -252,8 +274,9 @@ async function verifyNetns(injection: Injection): Promise<Verification> {
   for (const probe of probes) {
     const isBlocked = blocked.some(([s, d]) => s === probe.source.node && d === probe.destination.node);
     if (isBlocked) {
-      const count = dropped.get(probe.source.node) ?? 0;
-      const fact = `${describeProbe(probe)} (${count} packets dropped by ${table} in ${probe.source.namespace})`;
+      const where = ends([probe.source.node, probe.destination.node]);
+      const count = where.reduce((sum, namespace) => sum + (droppedIn.get(namespace) ?? 0), 0);
+      const fact = `${describeProbe(probe)} (${count} packets dropped by ${table} in ${where.join(" + ") || "no namespace"})`;
       if (reachable(probe.result.outcome) || count === 0) problems.push(`expected cut: ${fact}`);
       else facts.push(fact);
     } else if (reachable(probe.result.outcome)) {

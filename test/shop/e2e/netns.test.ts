@@ -162,9 +162,11 @@ describe.skipIf(unavailable !== null)("the shop with a network namespace per nod
 
   it("a partition isolating catalog-1 cuts it off, the gateway keeps serving, and heal brings it back", async () => {
     const partition = faults.partition as FaultUnit;
+    const started = performance.now();
     const injection = await partition.inject({}, { kind: "isolate", node: "catalog-1" }, signal);
     expect(injection.method).toBe("nftables");
     const verification = await partition.verify(injection);
+    console.log(`isolate catalog-1: inject to verified ${Math.round(performance.now() - started)} ms`);
     expect(verification.tookEffect, verification.evidence).toBe(true);
     expect(await canReach("gateway-1", "catalog-1")).toBe(false);
     expect(await canReach("catalog-1", "etcd-1")).toBe(false);
