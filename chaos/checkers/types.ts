@@ -38,6 +38,8 @@ export interface RequestOutcome {
   /** When the request was sent (its scheduled time in an open-model flood), Unix epoch milliseconds. */
   readonly timeMillis: number;
   readonly status: number | null;
+  /** The response's `Retry-After` header, as received; absent or null when it had none. */
+  readonly retryAfter?: string | null;
   readonly latencyMillis?: number;
   readonly traceId?: string;
 }

@@ -18,6 +18,7 @@ export function requestOutcome(record: FloodRecord): RequestOutcome {
   return {
     timeMillis: record.scheduledAtMillis,
     status: record.status,
+    retryAfter: record.retryAfter,
     traceId: record.traceId,
     ...(record.latencyMillis === null ? {} : { latencyMillis: record.latencyMillis }),
   };

@@ -141,6 +141,15 @@ export const experimentSchema = {
         duration: { $ref: "#/definitions/duration" },
         timeout: { $ref: "#/definitions/duration" },
         request: { $ref: "#/definitions/request" },
+        pulses: {
+          type: "object",
+          required: ["every", "width"],
+          additionalProperties: false,
+          properties: {
+            every: { $ref: "#/definitions/duration" },
+            width: { $ref: "#/definitions/duration" },
+          },
+        },
       },
     },
     k6: {

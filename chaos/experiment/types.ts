@@ -57,13 +57,25 @@ export interface RequestTemplate {
   readonly body: JsonValue | null;
 }
 
+/**
+ * Load in pulses instead of a steady stream: `widthMillis` of requests centred on every whole multiple of
+ * `everyMillis` since the epoch (where fixed windows have their edges), nothing in between.
+ */
+export interface FloodPulses {
+  readonly everyMillis: number;
+  readonly widthMillis: number;
+}
+
 /** Open-model constant arrival rate: requests leave on schedule whether or not earlier ones returned. */
 export interface FloodLoad {
   readonly type: "flood";
+  /** The rate while sending: throughout, or within each pulse. */
   readonly ratePerSecond: number;
   readonly durationMillis: number;
   readonly timeoutMillis: number;
   readonly request: RequestTemplate;
+  /** Absent: a steady stream for the whole duration. */
+  readonly pulses?: FloodPulses;
 }
 
 export interface K6Load {
