@@ -1,5 +1,5 @@
 import { MalformedHistoryError } from "../experiment/errors.js";
-import type { Checker, CheckResult } from "./types.js";
+import type { Checker, CheckResult, RequestOutcome } from "./types.js";
 
 export interface AdmittedRateConfig {
   /** Requests the limiter admits per window. */
@@ -11,8 +11,21 @@ export interface AdmittedRateConfig {
   rejectedStatus?: number;
   /** Least share of the excess (offered minus admitted) that must be answered `rejectedStatus`. Default 1. */
   minRejectedFraction?: number;
+  /**
+   * `both` (default): the admitted count may deviate from what the limit allows by `tolerance` either way.
+   * `upper`: only admitting more fails, for loads under which an algorithm rightly admits less than the
+   * aligned windows allow (a sliding window or a bucket under pulses).
+   */
+  bound?: "both" | "upper";
   /** When set, the most admitted in any window-long span may not exceed `limit × maxBurstRatio`. */
   maxBurstRatio?: number;
+  /** When set, the most admitted in any window-long span must reach `limit × minBurstRatio` (a burst is seen). */
+  minBurstRatio?: number;
+  /**
+   * Every rejection must carry a `Retry-After` of delta-seconds or an HTTP-date, pointing no further than
+   * one window ahead: within a window some quota always comes back. Default false.
+   */
+  requireRetryAfter?: boolean;
 }
 
 interface WindowCount {
@@ -52,7 +65,10 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       tolerance: { type: "number", minimum: 0 },
       rejectedStatus: { type: "integer", minimum: 100, maximum: 599 },
       minRejectedFraction: { type: "number", minimum: 0, maximum: 1 },
+      bound: { enum: ["both", "upper"] },
       maxBurstRatio: { type: "number", exclusiveMinimum: 0 },
+      minBurstRatio: { type: "number", minimum: 0 },
+      requireRetryAfter: { type: "boolean" },
     },
     additionalProperties: false,
   },
@@ -130,24 +146,99 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     };
 
     const problems: string[] = [];
-    if (Math.abs(relativeError) > tolerance) {
+    const bound = config.bound ?? "both";
+    if (bound === "both" ? Math.abs(relativeError) > tolerance : relativeError > tolerance) {
+      const allowed = bound === "both" ? `±${pct(tolerance)}` : `at most +${pct(tolerance)}`;
       problems.push(
-        `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ±${pct(tolerance)})`,
+        `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ${allowed})`,
       );
     }
     if (excessRejectedFraction !== null && excessRejectedFraction < minRejectedFraction) {
       problems.push(`${pct(excessRejectedFraction)} of the excess answered ${rejectedStatus}`);
     }
+    const burst = `${maxAdmittedInSpan} admitted within ${windowMillis} ms (${burstRatio.toFixed(2)}× the limit)`;
     if (config.maxBurstRatio !== undefined && burstRatio > config.maxBurstRatio) {
+      problems.push(`${burst}, more than ${config.maxBurstRatio}×`);
+    }
+    if (config.minBurstRatio !== undefined && burstRatio < config.minBurstRatio) {
+      problems.push(`at most ${burst}, less than the ${config.minBurstRatio}× burst expected`);
+    }
+    const retry =
+      config.requireRetryAfter === true ? retryAfterOf(requests, rejectedStatus, windowMillis) : null;
+    if (retry !== null && retry.summary.invalidCount > 0) {
+      const { invalidCount, rejectedCount, maxAllowedSeconds } = retry.summary;
       problems.push(
-        `${maxAdmittedInSpan} admitted within ${windowMillis} ms (${burstRatio.toFixed(2)}× the limit)`,
+        `${invalidCount} of ${rejectedCount} rejections had no valid Retry-After of at most ${maxAllowedSeconds} s`,
       );
     }
-    return problems.length === 0
-      ? { valid: true, ...details }
-      : { valid: false, reason: problems.join("; "), ...details };
+    const all = { ...details, ...(retry === null ? {} : { retryAfter: retry.summary }) };
+    if (problems.length === 0) return { valid: true, ...all };
+    const traceIds = retry?.badTraceIds ?? [];
+    return {
+      valid: false,
+      reason: problems.join("; "),
+      ...all,
+      ...(traceIds.length > 0 ? { traceIds } : {}),
+    };
   },
 };
+
+interface RetryAfterSummary {
+  rejectedCount: number;
+  /** Rejections without a Retry-After, with an unreadable one, or with one beyond a window. */
+  invalidCount: number;
+  maxAllowedSeconds: number;
+  minSeconds: number | null;
+  maxSeconds: number | null;
+}
+
+const EXAMPLES = 5;
+
+/**
+ * Seconds a `Retry-After` value asks the client to wait (RFC 9110 section 10.2.3: delta-seconds or an
+ * HTTP-date, the latter relative to when the request was sent); null when it is neither.
+ */
+export function retryAfterSeconds(value: string, sentAtMillis: number): number | null {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  // Date.parse reads IMF-fixdate; a bare number was handled above, so a date needs letters. A date has whole
+  // seconds, so the wait it means is counted in whole seconds too.
+  const date = /[A-Za-z]/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isFinite(date) ? Math.max(0, Math.floor((date - sentAtMillis) / 1000)) : null;
+}
+
+function retryAfterOf(
+  requests: readonly RequestOutcome[],
+  rejectedStatus: number,
+  windowMillis: number,
+): { summary: RetryAfterSummary; badTraceIds: string[] } {
+  const maxAllowedSeconds = Math.ceil(windowMillis / 1000);
+  const summary: RetryAfterSummary = {
+    rejectedCount: 0,
+    invalidCount: 0,
+    maxAllowedSeconds,
+    minSeconds: null,
+    maxSeconds: null,
+  };
+  const badTraceIds: string[] = [];
+  for (const request of requests) {
+    if (request.status !== rejectedStatus) continue;
+    summary.rejectedCount++;
+    const seconds =
+      request.retryAfter === undefined || request.retryAfter === null
+        ? null
+        : retryAfterSeconds(request.retryAfter, request.timeMillis);
+    if (seconds !== null) {
+      summary.minSeconds = Math.min(summary.minSeconds ?? seconds, seconds);
+      summary.maxSeconds = Math.max(summary.maxSeconds ?? seconds, seconds);
+    }
+    if (seconds === null || seconds > maxAllowedSeconds) {
+      summary.invalidCount++;
+      if (request.traceId !== undefined && badTraceIds.length < EXAMPLES) badTraceIds.push(request.traceId);
+    }
+  }
+  return { summary, badTraceIds };
+}
 
 function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
