@@ -72,14 +72,14 @@ describe("the open-model flood", () => {
 
   it("records every outcome: acknowledged, refused, indeterminate, with key, trace id and order id", async () => {
     const seen: { traceparent: string; key: string; body: string }[] = [];
-    let count = 0;
     const { server, url } = await serve((request, response, body) => {
       seen.push({
         traceparent: String(request.headers.traceparent),
         key: String(request.headers["idempotency-key"]),
         body,
       });
-      const n = count++;
+      // By the path's {{cycle 4}}, not by arrival order, which a busy machine may shuffle.
+      const n = Number(request.url?.split("/").pop()) - 1;
       if (n % 4 === 0)
         response
           .writeHead(201, { "content-type": "application/json" })
@@ -94,7 +94,7 @@ describe("the open-model flood", () => {
       { ratePerSecond: 40, durationMillis: 200, timeoutMillis: 300 },
       {
         method: "POST",
-        path: "/orders",
+        path: "/orders/{{cycle 4}}",
         headers: { "idempotency-key": "{{key}}" },
         body: { key: "{{key}}", sku: 1 },
       },
@@ -137,16 +137,18 @@ describe("the open-model flood", () => {
   });
 
   it("records the Retry-After of a response, and sends a pulsed flood only within its pulses", async () => {
-    let count = 0;
-    const { server, url } = await serve((_request, response) => {
-      if (count++ % 2 === 0) response.writeHead(200).end();
+    const { server, url } = await serve((request, response) => {
+      if (request.url === "/1") response.writeHead(200).end();
       else response.writeHead(429, { "retry-after": "1" }).end();
     });
     servers.push(server);
     const driver = new FloodDriver({ baseUrl: () => url });
     // 100 ms of 200 req/s around every multiple of 250 ms since the epoch: 20 requests per pulse.
     const running = await driver.start(
-      flood({ ratePerSecond: 200, durationMillis: 700, pulses: { everyMillis: 250, widthMillis: 100 } }),
+      flood(
+        { ratePerSecond: 200, durationMillis: 700, pulses: { everyMillis: 250, widthMillis: 100 } },
+        { path: "/{{cycle 2}}" },
+      ),
       never,
     );
     await running.done;
