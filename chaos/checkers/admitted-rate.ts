@@ -80,11 +80,13 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     const tolerance = config.tolerance ?? 0.05;
     const rejectedStatus = config.rejectedStatus ?? 429;
     const minRejectedFraction = config.minRejectedFraction ?? 1;
-    const requests = [...(history.requests ?? [])].sort((a, b) => a.timeMillis - b.timeMillis);
+    // The limiter decides when a request arrives: judge by when it was sent, which a busy load generator
+    // may make later than its schedule.
+    const requests = [...(history.requests ?? [])].sort((a, b) => sentAt(a) - sentAt(b));
     if (requests.length === 0) return { valid: "unknown", reason: "no request was recorded" };
 
-    const firstMillis = (requests[0] as (typeof requests)[number]).timeMillis;
-    const lastMillis = (requests[requests.length - 1] as (typeof requests)[number]).timeMillis;
+    const firstMillis = sentAt(requests[0] as RequestOutcome);
+    const lastMillis = sentAt(requests[requests.length - 1] as RequestOutcome);
     const firstFull = Math.ceil(firstMillis / windowMillis);
     const endFull = Math.floor(lastMillis / windowMillis);
     const windows: WindowCount[] = [];
@@ -95,9 +97,9 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     let unanswered = 0;
     for (const request of requests) {
       const admitted = request.status !== null && request.status !== rejectedStatus;
-      if (admitted) admittedTimes.push(request.timeMillis);
+      if (admitted) admittedTimes.push(sentAt(request));
       if (request.status === null) unanswered++;
-      const window = windows[Math.floor(request.timeMillis / windowMillis) - firstFull];
+      const window = windows[Math.floor(sentAt(request) / windowMillis) - firstFull];
       if (window === undefined) continue;
       window.offered++;
       if (admitted) window.admitted++;
@@ -113,6 +115,7 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       maxAdmittedInSpan,
       burstRatio,
       unansweredCount: unanswered,
+      sendLagMillis: sendLag(requests),
     };
     if (windows.length === 0) {
       return {
@@ -183,6 +186,20 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
   },
 };
 
+function sentAt(request: RequestOutcome): number {
+  return request.sentAtMillis ?? request.timeMillis;
+}
+
+/** How late the requests left against their schedule: a large lag means the load was not offered as planned. */
+function sendLag(requests: readonly RequestOutcome[]): { p99: number; max: number } | null {
+  const lags = requests
+    .filter((r) => r.sentAtMillis !== undefined)
+    .map((r) => (r.sentAtMillis as number) - r.timeMillis)
+    .sort((a, b) => a - b);
+  if (lags.length === 0) return null;
+  return { p99: lags[Math.ceil(lags.length * 0.99) - 1] as number, max: lags[lags.length - 1] as number };
+}
+
 interface RetryAfterSummary {
   rejectedCount: number;
   /** Rejections without a Retry-After, with an unreadable one, or with one beyond a window. */
@@ -227,7 +244,7 @@ function retryAfterOf(
     const seconds =
       request.retryAfter === undefined || request.retryAfter === null
         ? null
-        : retryAfterSeconds(request.retryAfter, request.timeMillis);
+        : retryAfterSeconds(request.retryAfter, sentAt(request));
     if (seconds !== null) {
       summary.minSeconds = Math.min(summary.minSeconds ?? seconds, seconds);
       summary.maxSeconds = Math.max(summary.maxSeconds ?? seconds, seconds);

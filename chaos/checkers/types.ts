@@ -37,6 +37,8 @@ export interface Effect {
 export interface RequestOutcome {
   /** When the request was sent (its scheduled time in an open-model flood), Unix epoch milliseconds. */
   readonly timeMillis: number;
+  /** When it actually left, when known; later than `timeMillis` when the load generator fell behind. */
+  readonly sentAtMillis?: number;
   readonly status: number | null;
   /** The response's `Retry-After` header, as received; absent or null when it had none. */
   readonly retryAfter?: string | null;

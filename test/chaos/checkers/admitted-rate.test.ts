@@ -156,6 +156,24 @@ describe("admitted_rate", () => {
     expect(retryAfterSeconds("tomorrow", sent)).toBeNull();
   });
 
+  it("judges by when requests were sent, and reports how far the load generator fell behind", () => {
+    // Scheduled 20 per second for 4 s, but sent at half speed: a limiter of 10/s, deciding on arrival,
+    // admitted 10 per second of sending, which is 20 per second of the schedule.
+    const requests = flood(0, 1000, [20, 20, 20, 20], () => 20).map((r, i) => ({
+      ...r,
+      sentAtMillis: i * 100,
+      status: i % 10 < 1 ? 200 : 429,
+    }));
+    const result = admittedRate.check({ requests }, { limit: 1, windowMillis: 1000, tolerance: 0 });
+    expect(result).toMatchObject({ valid: true, burstRatio: 1, sendLagMillis: { max: 3950 } });
+    const bySchedule = requests.map(({ sentAtMillis: _, ...r }) => r);
+    expect(admittedRate.check({ requests: bySchedule }, { limit: 1, windowMillis: 1000 })).toMatchObject({
+      valid: false,
+      burstRatio: 2,
+      sendLagMillis: null,
+    });
+  });
+
   it("counts the most timestamps in any half-open span", () => {
     expect(maxInSpan([0, 100, 999, 1000, 1001, 1999], 1000)).toBe(4);
     expect(maxInSpan([], 1000)).toBe(0);
