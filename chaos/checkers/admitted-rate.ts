@@ -26,6 +26,11 @@ export interface AdmittedRateConfig {
    * one window ahead: within a window some quota always comes back. Default false.
    */
   requireRetryAfter?: boolean;
+  /**
+   * When the flood's 99th-percentile lag behind its schedule exceeds this, the load was not offered as
+   * planned and nothing is judged (unknown). Default a tenth of the window.
+   */
+  maxSendLagMillis?: number;
 }
 
 interface WindowCount {
@@ -69,6 +74,7 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       maxBurstRatio: { type: "number", exclusiveMinimum: 0 },
       minBurstRatio: { type: "number", minimum: 0 },
       requireRetryAfter: { type: "boolean" },
+      maxSendLagMillis: { type: "number", minimum: 0 },
     },
     additionalProperties: false,
   },
@@ -117,6 +123,15 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       unansweredCount: unanswered,
       sendLagMillis: sendLag(requests),
     };
+    const maxSendLagMillis = config.maxSendLagMillis ?? windowMillis / 10;
+    if (base.sendLagMillis !== null && base.sendLagMillis.p99 > maxSendLagMillis) {
+      return {
+        valid: "unknown",
+        reason: `the flood fell ${Math.round(base.sendLagMillis.p99)} ms behind its schedule (p99; at most ${maxSendLagMillis} ms): the load was not offered as planned, so the limiter cannot be judged`,
+        ...base,
+        windows,
+      };
+    }
     if (windows.length === 0) {
       return {
         valid: "unknown",

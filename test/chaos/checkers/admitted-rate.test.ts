@@ -164,8 +164,13 @@ describe("admitted_rate", () => {
       sentAtMillis: i * 100,
       status: i % 10 < 1 ? 200 : 429,
     }));
-    const result = admittedRate.check({ requests }, { limit: 1, windowMillis: 1000, tolerance: 0 });
+    const config = { limit: 1, windowMillis: 1000, tolerance: 0, maxSendLagMillis: 5000 };
+    const result = admittedRate.check({ requests }, config);
     expect(result).toMatchObject({ valid: true, burstRatio: 1, sendLagMillis: { max: 3950 } });
+    // By default a lag beyond a tenth of the window means the load was not offered: nothing is judged.
+    const late = admittedRate.check({ requests }, { limit: 1, windowMillis: 1000 });
+    expect(late).toMatchObject({ valid: "unknown" });
+    expect(late.reason).toMatch(/fell 3\d{3} ms behind its schedule \(p99; at most 100 ms\)/);
     const bySchedule = requests.map(({ sentAtMillis: _, ...r }) => r);
     expect(admittedRate.check({ requests: bySchedule }, { limit: 1, windowMillis: 1000 })).toMatchObject({
       valid: false,
