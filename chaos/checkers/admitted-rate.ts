@@ -1,5 +1,5 @@
 import { MalformedHistoryError } from "../experiment/errors.js";
-import type { Checker, CheckResult } from "./types.js";
+import type { Checker, CheckResult, RequestOutcome } from "./types.js";
 
 export interface AdmittedRateConfig {
   /** Requests the limiter admits per window. */
@@ -11,8 +11,26 @@ export interface AdmittedRateConfig {
   rejectedStatus?: number;
   /** Least share of the excess (offered minus admitted) that must be answered `rejectedStatus`. Default 1. */
   minRejectedFraction?: number;
+  /**
+   * `both` (default): the admitted count may deviate from what the limit allows by `tolerance` either way.
+   * `upper`: only admitting more fails, for loads under which an algorithm rightly admits less than the
+   * aligned windows allow (a sliding window or a bucket under pulses).
+   */
+  bound?: "both" | "upper";
   /** When set, the most admitted in any window-long span may not exceed `limit × maxBurstRatio`. */
   maxBurstRatio?: number;
+  /** When set, the most admitted in any window-long span must reach `limit × minBurstRatio` (a burst is seen). */
+  minBurstRatio?: number;
+  /**
+   * Every rejection must carry a `Retry-After` of delta-seconds or an HTTP-date, pointing no further than
+   * one window ahead: within a window some quota always comes back. Default false.
+   */
+  requireRetryAfter?: boolean;
+  /**
+   * When the flood's 99th-percentile lag behind its schedule exceeds this, the load was not offered as
+   * planned and nothing is judged (unknown). Default a tenth of the window.
+   */
+  maxSendLagMillis?: number;
 }
 
 interface WindowCount {
@@ -52,7 +70,11 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       tolerance: { type: "number", minimum: 0 },
       rejectedStatus: { type: "integer", minimum: 100, maximum: 599 },
       minRejectedFraction: { type: "number", minimum: 0, maximum: 1 },
+      bound: { enum: ["both", "upper"] },
       maxBurstRatio: { type: "number", exclusiveMinimum: 0 },
+      minBurstRatio: { type: "number", minimum: 0 },
+      requireRetryAfter: { type: "boolean" },
+      maxSendLagMillis: { type: "number", minimum: 0 },
     },
     additionalProperties: false,
   },
@@ -64,11 +86,13 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     const tolerance = config.tolerance ?? 0.05;
     const rejectedStatus = config.rejectedStatus ?? 429;
     const minRejectedFraction = config.minRejectedFraction ?? 1;
-    const requests = [...(history.requests ?? [])].sort((a, b) => a.timeMillis - b.timeMillis);
+    // The limiter decides when a request arrives: judge by when it was sent, which a busy load generator
+    // may make later than its schedule.
+    const requests = [...(history.requests ?? [])].sort((a, b) => sentAt(a) - sentAt(b));
     if (requests.length === 0) return { valid: "unknown", reason: "no request was recorded" };
 
-    const firstMillis = (requests[0] as (typeof requests)[number]).timeMillis;
-    const lastMillis = (requests[requests.length - 1] as (typeof requests)[number]).timeMillis;
+    const firstMillis = sentAt(requests[0] as RequestOutcome);
+    const lastMillis = sentAt(requests[requests.length - 1] as RequestOutcome);
     const firstFull = Math.ceil(firstMillis / windowMillis);
     const endFull = Math.floor(lastMillis / windowMillis);
     const windows: WindowCount[] = [];
@@ -79,9 +103,9 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     let unanswered = 0;
     for (const request of requests) {
       const admitted = request.status !== null && request.status !== rejectedStatus;
-      if (admitted) admittedTimes.push(request.timeMillis);
+      if (admitted) admittedTimes.push(sentAt(request));
       if (request.status === null) unanswered++;
-      const window = windows[Math.floor(request.timeMillis / windowMillis) - firstFull];
+      const window = windows[Math.floor(sentAt(request) / windowMillis) - firstFull];
       if (window === undefined) continue;
       window.offered++;
       if (admitted) window.admitted++;
@@ -97,7 +121,17 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       maxAdmittedInSpan,
       burstRatio,
       unansweredCount: unanswered,
+      sendLagMillis: sendLag(requests),
     };
+    const maxSendLagMillis = config.maxSendLagMillis ?? windowMillis / 10;
+    if (base.sendLagMillis !== null && base.sendLagMillis.p99 > maxSendLagMillis) {
+      return {
+        valid: "unknown",
+        reason: `the flood fell ${Math.round(base.sendLagMillis.p99)} ms behind its schedule (p99; at most ${maxSendLagMillis} ms): the load was not offered as planned, so the limiter cannot be judged`,
+        ...base,
+        windows,
+      };
+    }
     if (windows.length === 0) {
       return {
         valid: "unknown",
@@ -130,24 +164,113 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     };
 
     const problems: string[] = [];
-    if (Math.abs(relativeError) > tolerance) {
+    const bound = config.bound ?? "both";
+    if (bound === "both" ? Math.abs(relativeError) > tolerance : relativeError > tolerance) {
+      const allowed = bound === "both" ? `±${pct(tolerance)}` : `at most +${pct(tolerance)}`;
       problems.push(
-        `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ±${pct(tolerance)})`,
+        `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ${allowed})`,
       );
     }
     if (excessRejectedFraction !== null && excessRejectedFraction < minRejectedFraction) {
       problems.push(`${pct(excessRejectedFraction)} of the excess answered ${rejectedStatus}`);
     }
+    const burst = `${maxAdmittedInSpan} admitted within ${windowMillis} ms (${burstRatio.toFixed(2)}× the limit)`;
     if (config.maxBurstRatio !== undefined && burstRatio > config.maxBurstRatio) {
+      problems.push(`${burst}, more than ${config.maxBurstRatio}×`);
+    }
+    if (config.minBurstRatio !== undefined && burstRatio < config.minBurstRatio) {
+      problems.push(`at most ${burst}, less than the ${config.minBurstRatio}× burst expected`);
+    }
+    const retry =
+      config.requireRetryAfter === true ? retryAfterOf(requests, rejectedStatus, windowMillis) : null;
+    if (retry !== null && retry.summary.invalidCount > 0) {
+      const { invalidCount, rejectedCount, maxAllowedSeconds } = retry.summary;
       problems.push(
-        `${maxAdmittedInSpan} admitted within ${windowMillis} ms (${burstRatio.toFixed(2)}× the limit)`,
+        `${invalidCount} of ${rejectedCount} rejections had no valid Retry-After of at most ${maxAllowedSeconds} s`,
       );
     }
-    return problems.length === 0
-      ? { valid: true, ...details }
-      : { valid: false, reason: problems.join("; "), ...details };
+    const all = { ...details, ...(retry === null ? {} : { retryAfter: retry.summary }) };
+    if (problems.length === 0) return { valid: true, ...all };
+    const traceIds = retry?.badTraceIds ?? [];
+    return {
+      valid: false,
+      reason: problems.join("; "),
+      ...all,
+      ...(traceIds.length > 0 ? { traceIds } : {}),
+    };
   },
 };
+
+function sentAt(request: RequestOutcome): number {
+  return request.sentAtMillis ?? request.timeMillis;
+}
+
+/** How late the requests left against their schedule: a large lag means the load was not offered as planned. */
+function sendLag(requests: readonly RequestOutcome[]): { p99: number; max: number } | null {
+  const lags = requests
+    .filter((r) => r.sentAtMillis !== undefined)
+    .map((r) => (r.sentAtMillis as number) - r.timeMillis)
+    .sort((a, b) => a - b);
+  if (lags.length === 0) return null;
+  return { p99: lags[Math.ceil(lags.length * 0.99) - 1] as number, max: lags[lags.length - 1] as number };
+}
+
+interface RetryAfterSummary {
+  rejectedCount: number;
+  /** Rejections without a Retry-After, with an unreadable one, or with one beyond a window. */
+  invalidCount: number;
+  maxAllowedSeconds: number;
+  minSeconds: number | null;
+  maxSeconds: number | null;
+}
+
+const EXAMPLES = 5;
+
+/**
+ * Seconds a `Retry-After` value asks the client to wait (RFC 9110 section 10.2.3: delta-seconds or an
+ * HTTP-date, the latter relative to when the request was sent); null when it is neither.
+ */
+export function retryAfterSeconds(value: string, sentAtMillis: number): number | null {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  // Date.parse reads IMF-fixdate; a bare number was handled above, so a date needs letters. A date has whole
+  // seconds, so the wait it means is counted in whole seconds too.
+  const date = /[A-Za-z]/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isFinite(date) ? Math.max(0, Math.floor((date - sentAtMillis) / 1000)) : null;
+}
+
+function retryAfterOf(
+  requests: readonly RequestOutcome[],
+  rejectedStatus: number,
+  windowMillis: number,
+): { summary: RetryAfterSummary; badTraceIds: string[] } {
+  const maxAllowedSeconds = Math.ceil(windowMillis / 1000);
+  const summary: RetryAfterSummary = {
+    rejectedCount: 0,
+    invalidCount: 0,
+    maxAllowedSeconds,
+    minSeconds: null,
+    maxSeconds: null,
+  };
+  const badTraceIds: string[] = [];
+  for (const request of requests) {
+    if (request.status !== rejectedStatus) continue;
+    summary.rejectedCount++;
+    const seconds =
+      request.retryAfter === undefined || request.retryAfter === null
+        ? null
+        : retryAfterSeconds(request.retryAfter, sentAt(request));
+    if (seconds !== null) {
+      summary.minSeconds = Math.min(summary.minSeconds ?? seconds, seconds);
+      summary.maxSeconds = Math.max(summary.maxSeconds ?? seconds, seconds);
+    }
+    if (seconds === null || seconds > maxAllowedSeconds) {
+      summary.invalidCount++;
+      if (request.traceId !== undefined && badTraceIds.length < EXAMPLES) badTraceIds.push(request.traceId);
+    }
+  }
+  return { summary, badTraceIds };
+}
 
 function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;

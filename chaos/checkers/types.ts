@@ -37,7 +37,11 @@ export interface Effect {
 export interface RequestOutcome {
   /** When the request was sent (its scheduled time in an open-model flood), Unix epoch milliseconds. */
   readonly timeMillis: number;
+  /** When it actually left, when known; later than `timeMillis` when the load generator fell behind. */
+  readonly sentAtMillis?: number;
   readonly status: number | null;
+  /** The response's `Retry-After` header, as received; absent or null when it had none. */
+  readonly retryAfter?: string | null;
   readonly latencyMillis?: number;
   /** When the answer came back (Unix epoch ms): later than `timeMillis` + latency when it was sent late. */
   readonly answeredAtMillis?: number;

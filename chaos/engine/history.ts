@@ -17,7 +17,9 @@ export function recordsWithin(
 export function requestOutcome(record: FloodRecord): RequestOutcome {
   return {
     timeMillis: record.scheduledAtMillis,
+    sentAtMillis: record.sentAtMillis,
     status: record.status,
+    retryAfter: record.retryAfter,
     traceId: record.traceId,
     ...(record.latencyMillis === null
       ? {}

@@ -152,6 +152,15 @@ export const experimentSchema = {
           items: { type: "string", pattern: "^[A-Za-z0-9-]+$" },
           uniqueItems: true,
         },
+        pulses: {
+          type: "object",
+          required: ["every", "width"],
+          additionalProperties: false,
+          properties: {
+            every: { $ref: "#/definitions/duration" },
+            width: { $ref: "#/definitions/duration" },
+          },
+        },
       },
     },
     k6: {

@@ -63,9 +63,19 @@ export interface FloodLogin {
   readonly body: JsonValue;
 }
 
+/**
+ * Load in pulses instead of a steady stream: `widthMillis` of requests centred on every whole multiple of
+ * `everyMillis` since the epoch (where fixed windows have their edges), nothing in between.
+ */
+export interface FloodPulses {
+  readonly everyMillis: number;
+  readonly widthMillis: number;
+}
+
 /** Open-model constant arrival rate: requests leave on schedule whether or not earlier ones returned. */
 export interface FloodLoad {
   readonly type: "flood";
+  /** The rate while sending: throughout, or within each pulse. */
   readonly ratePerSecond: number;
   readonly durationMillis: number;
   readonly timeoutMillis: number;
@@ -73,6 +83,8 @@ export interface FloodLoad {
   readonly login?: FloodLogin;
   /** Response headers kept in each request's record (lowercase names), for assertions on the answers. */
   readonly recordHeaders?: readonly string[];
+  /** Absent: a steady stream for the whole duration. */
+  readonly pulses?: FloodPulses;
 }
 
 export interface K6Load {

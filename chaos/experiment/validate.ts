@@ -15,6 +15,7 @@ import type {
   Experiment,
   FaultAction,
   FloodLogin,
+  FloodPulses,
   Load,
   Measurement,
   NetworkMode,
@@ -476,16 +477,35 @@ class Reader {
     this.checkSchema(found.configSchema, params.config ?? {}, [...path, "config"]);
   }
 
+  private pulses(raw: Raw, durationMillis: number): FloodPulses {
+    const everyMillis = parseDuration(raw.every as string);
+    const widthMillis = parseDuration(raw.width as string);
+    const path = ["load", "flood", "pulses"];
+    if (widthMillis === 0 || widthMillis >= everyMillis) {
+      this.report([...path, "width"], `must be longer than 0 and shorter than every (${raw.every})`);
+    } else if (durationMillis < everyMillis + widthMillis) {
+      // Whatever the start, a span of every + width holds one whole pulse.
+      this.report(
+        ["load", "flood", "duration"],
+        "must be at least pulses.every + pulses.width to hold a pulse",
+      );
+    }
+    return { everyMillis, widthMillis };
+  }
+
   private load(raw: Raw): Load {
     if (raw.flood !== undefined) {
       const flood = raw.flood as Raw;
       const request = flood.request as Raw;
       if (flood.login === undefined && JSON.stringify(request).includes("{{token}}"))
         this.report(["load", "flood", "request"], "uses {{token}} but the flood has no login");
+      const durationMillis = parseDuration(flood.duration as string);
+      const pulses =
+        flood.pulses === undefined ? undefined : this.pulses(flood.pulses as Raw, durationMillis);
       return {
         type: "flood",
         ratePerSecond: flood.ratePerSecond as number,
-        durationMillis: parseDuration(flood.duration as string),
+        durationMillis,
         timeoutMillis: flood.timeout === undefined ? 2000 : parseDuration(flood.timeout as string),
         request: {
           method: (request.method as string | undefined) ?? "GET",
@@ -498,6 +518,7 @@ class Reader {
         ...(flood.recordHeaders === undefined
           ? {}
           : { recordHeaders: (flood.recordHeaders as string[]).map((name) => name.toLowerCase()) }),
+        ...(pulses === undefined ? {} : { pulses }),
       };
     }
     const k6 = raw.k6 as Raw;

@@ -5,6 +5,7 @@ import type { LoadDriver, RunningLoad } from "../timeline/engine.js";
 import { UnsupportedLoadError } from "./errors.js";
 import { logIn } from "./login.js";
 import { assertLoopback } from "./loopback.js";
+import { pulseTimes } from "./pulses.js";
 
 /**
  * How a request ended, Jepsen-style: `ok` acknowledged (2xx/3xx), `fail` certainly not applied (4xx, or the
@@ -26,6 +27,8 @@ export interface FloodRecord {
   /** The trace id of the `traceparent` header sent, so a failing request links to its trace. */
   readonly traceId: string;
   readonly status: number | null;
+  /** The `Retry-After` header as received (a 429 or 503 should carry one), or null. */
+  readonly retryAfter: string | null;
   readonly outcome: FloodOutcome;
   /** Why there is no status ("timeout after 2000 ms", "ECONNREFUSED"), or null. */
   readonly error: string | null;
@@ -85,9 +88,9 @@ function classify(error: unknown, timeoutMillis: number): { outcome: FloodOutcom
 let floodCount = 0;
 
 /**
- * One running flood: an open-model constant arrival rate. A timer releases the requests that are due, on
- * schedule, whether or not earlier ones were answered, so a slow server meets the same offered load (a
- * closed loop would slow down with it and hide the overload). Bounded by count and by time.
+ * One running flood: an open-model arrival schedule, steady or in pulses. A timer releases the requests that
+ * are due, on schedule, whether or not earlier ones were answered, so a slow server meets the same offered
+ * load (a closed loop would slow down with it and hide the overload). Bounded by count and by time.
  */
 export class Flood implements RunningLoad {
   readonly records: FloodRecord[] = [];
@@ -103,7 +106,8 @@ export class Flood implements RunningLoad {
   private readonly controller = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly total: number;
-  private readonly intervalMillis: number;
+  /** When request `sequence` is due, Unix epoch milliseconds. */
+  private readonly scheduledAt: (sequence: number) => number;
   private readonly startedAt = performance.now();
   private readonly startedAtEpochMillis = Date.now();
   private readonly templated: boolean;
@@ -120,11 +124,25 @@ export class Flood implements RunningLoad {
     /** What `{{token}}` stands for: the token of the flood's login. */
     private readonly token: string | null = null,
   ) {
-    this.intervalMillis = 1000 / load.ratePerSecond;
-    this.total = Math.min(
-      Math.max(1, Math.floor((load.ratePerSecond * load.durationMillis) / 1000)),
-      options.maxRequests ?? DEFAULT_MAX_REQUESTS,
-    );
+    const maxRequests = options.maxRequests ?? DEFAULT_MAX_REQUESTS;
+    if (load.pulses === undefined) {
+      const intervalMillis = 1000 / load.ratePerSecond;
+      this.total = Math.min(
+        Math.max(1, Math.floor((load.ratePerSecond * load.durationMillis) / 1000)),
+        maxRequests,
+      );
+      this.scheduledAt = (sequence) => this.startedAtEpochMillis + sequence * intervalMillis;
+    } else {
+      const times = pulseTimes(
+        this.startedAtEpochMillis,
+        load.durationMillis,
+        load.ratePerSecond,
+        load.pulses,
+        maxRequests,
+      );
+      this.total = times.length;
+      this.scheduledAt = (sequence) => times[sequence] as number;
+    }
     const { path, headers, body } = load.request;
     this.templated = JSON.stringify({ path, headers, body }).includes("{{key}}");
     this.noHeaders = load.recordHeaders === undefined || load.recordHeaders.length === 0 ? null : {};
@@ -169,14 +187,14 @@ export class Flood implements RunningLoad {
 
   private tick(): void {
     if (this.controller.signal.aborted) return;
-    const elapsed = performance.now() - this.startedAt;
-    const due = Math.min(this.total, Math.floor(elapsed / this.intervalMillis) + 1);
-    while (this.sent < due) this.send(this.sent++);
+    // The monotonic clock, mapped to the epoch once: a wall-clock step does not bunch or gap the schedule.
+    const now = this.startedAtEpochMillis + (performance.now() - this.startedAt);
+    while (this.sent < this.total && this.scheduledAt(this.sent) <= now) this.send(this.sent++);
     if (this.sent >= this.total) {
       this.finish();
       return;
     }
-    this.timer = setTimeout(() => this.tick(), Math.max(0, this.sent * this.intervalMillis - elapsed));
+    this.timer = setTimeout(() => this.tick(), Math.max(0, this.scheduledAt(this.sent) - now));
   }
 
   private send(sequence: number): void {
@@ -195,7 +213,7 @@ export class Flood implements RunningLoad {
         .replaceAll("{{token}}", this.token ?? "{{token}}")
         .replace(/\{\{cycle (\d+)\}\}/g, (_, n: string) => String((sequence % Number(n)) + 1));
     const trace = traceparent();
-    const scheduledAtMillis = this.startedAtEpochMillis + sequence * this.intervalMillis;
+    const scheduledAtMillis = this.scheduledAt(sequence);
     const sentAtMillis = Date.now();
     const base = {
       requestId: `${this.id}-${sequence}`,
@@ -213,6 +231,7 @@ export class Flood implements RunningLoad {
         ...base,
         url,
         status: null,
+        retryAfter: null,
         outcome: "fail",
         error: (error as Error).message,
         latencyMillis: null,
@@ -241,6 +260,7 @@ export class Flood implements RunningLoad {
         ...base,
         url,
         status,
+        retryAfter: response.headers.get("retry-after"),
         outcome: status < 400 ? "ok" : status < 500 ? "fail" : "info",
         error: null,
         latencyMillis,
@@ -252,6 +272,7 @@ export class Flood implements RunningLoad {
         ...base,
         url,
         status: null,
+        retryAfter: null,
         ...classify(error, this.load.timeoutMillis),
         latencyMillis: null,
         orderId: null,

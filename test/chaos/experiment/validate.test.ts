@@ -220,6 +220,22 @@ describe("experiment files", () => {
     ]);
   });
 
+  it("reads a flood's pulses, which must be narrower than their period and fit in the flood", () => {
+    const load = (pulses: string, duration = "10s") =>
+      minimal(
+        `load:\n  flood:\n    ratePerSecond: 300\n    duration: ${duration}\n    pulses: ${pulses}\n    request: { service: gateway, path: / }\n`,
+      );
+    const parsed = parseExperiment(load("{ every: 2s, width: 1s }"), "x.yaml", { faults }).load;
+    expect(parsed).toMatchObject({ type: "flood", pulses: { everyMillis: 2000, widthMillis: 1000 } });
+    expect(problems(load("{ every: 1s, width: 1s }"))).toEqual([
+      "9:33 load.flood.pulses.width: must be longer than 0 and shorter than every (1s)",
+    ]);
+    expect(problems(load("{ every: 2s, width: 1s }", "2500ms"))).toEqual([
+      "8:15 load.flood.duration: must be at least pulses.every + pulses.width to hold a pulse",
+    ]);
+    expect(problems(load("{ every: 2s }"))).toEqual(["9:13 load.flood.pulses.width: is required"]);
+  });
+
   it("requires distinct ids when a fault is used twice", () => {
     expect(problems("title: t\nmethod:\n  - at: 1s\n    fault: kill\n  - at: 2s\n    fault: kill\n")).toEqual(
       [

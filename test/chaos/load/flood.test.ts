@@ -136,6 +136,33 @@ describe("the open-model flood", () => {
     expect(exactlyOnce.check({ ...history, effects: effects.slice(1) }, {})).toMatchObject({ valid: false });
   });
 
+  it("records the Retry-After of a response, and sends a pulsed flood only within its pulses", async () => {
+    const { server, url } = await serve((request, response) => {
+      if (request.url === "/1") response.writeHead(200).end();
+      else response.writeHead(429, { "retry-after": "1" }).end();
+    });
+    servers.push(server);
+    const driver = new FloodDriver({ baseUrl: () => url });
+    // 100 ms of 200 req/s around every multiple of 250 ms since the epoch: 20 requests per pulse.
+    const running = await driver.start(
+      flood(
+        { ratePerSecond: 200, durationMillis: 700, pulses: { everyMillis: 250, widthMillis: 100 } },
+        { path: "/{{cycle 2}}" },
+      ),
+      never,
+    );
+    await running.done;
+    const records = [...running.records].sort((a, b) => a.scheduledAtMillis - b.scheduledAtMillis);
+    expect(records.length % 20).toBe(0);
+    expect(records.length).toBeGreaterThanOrEqual(40);
+    for (const record of records) {
+      const offset = ((record.scheduledAtMillis % 250) + 250) % 250;
+      expect(offset < 50 || offset >= 200).toBe(true);
+      expect(record.retryAfter).toBe(record.status === 429 ? "1" : null);
+    }
+    expect(records.filter((record) => record.status === 429)).toHaveLength(records.length / 2);
+  });
+
   it("records a refused connection as certainly not applied", async () => {
     const { server, url } = await serve(() => {});
     await new Promise((resolve) => server.close(resolve));

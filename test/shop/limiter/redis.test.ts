@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Switch } from "../../../agents/switches.js";
 import {
   ALGORITHMS,
   type AlgorithmName,
@@ -8,6 +9,7 @@ import {
   type LimiterConfig,
   LimiterStoreError,
   type RateLimiter,
+  SHARED_QUOTA_SWITCH,
 } from "../../../fixtures/shop/limiter/index.js";
 import { type RealServer, startRedis } from "../../helpers/servers.js";
 import { burstyArrivals, feed, type Shape } from "./arrivals.js";
@@ -118,6 +120,27 @@ describe("distributed limiting", () => {
     );
 
     expect(decisions.filter((d) => d.allowed).length).toBe(100);
+  });
+
+  it("with the shared_quota switch off, two Redis gateways each count alone: twice the global limit", async () => {
+    const keyPrefix = "shared-quota:";
+    // Each gateway process has its own switchboard, so each gets its own switch here.
+    const switches = [new Switch(SHARED_QUOTA_SWITCH), new Switch(SHARED_QUOTA_SWITCH)];
+    const [gatewayA, gatewayB] = switches.map((sharedQuota) =>
+      createLimiter(QUOTA_OF_50.sliding_window, { redis: client(), keyPrefix, sharedQuota }),
+    ) as [RateLimiter, RateLimiter];
+    const flood = () =>
+      Promise.all(
+        Array.from({ length: 150 }, (_, i) => [gatewayA.take(`${i}`), gatewayB.take(`${i}`)]).flat(),
+      );
+
+    for (const toggle of switches) toggle.set(false);
+    expect(gatewayA.policy.store).toBe("local");
+    expect((await flood()).filter((d) => d.allowed).length).toBe(100);
+    // Nothing of that reached Redis: switched back on, the shared quota is whole and holds 50.
+    for (const toggle of switches) toggle.set(true);
+    expect(gatewayA.policy.store).toBe("redis");
+    expect((await flood()).filter((d) => d.allowed).length).toBe(50);
   });
 
   it("keeps a key only while its state differs from a fresh key's", async () => {
