@@ -1,9 +1,18 @@
 import type Database from "better-sqlite3";
+import { attributeEquals, isMatchableAttributeKey } from "../../collector/query/attributes.js";
 import { entryCounts, entrySpans } from "../../collector/query/entry-spans.js";
 import { queryMetric } from "../../collector/query/metrics.js";
 import { statement } from "../../collector/query/statements.js";
 import type { TimeWindow } from "../../collector/query/window.js";
-import type { AbsoluteWindow, MetricSelector, SpanFilter, Telemetry } from "./telemetry.js";
+import type {
+  AbsoluteWindow,
+  MetricSelector,
+  SpanFilter,
+  SpanKindName,
+  SpanSelector,
+  SpanStarts,
+  Telemetry,
+} from "./telemetry.js";
 import { nearestRank } from "./telemetry.js";
 
 const NS_PER_MS = 1_000_000n;
@@ -14,6 +23,19 @@ function nanos(window: AbsoluteWindow): TimeWindow {
     endNs: BigInt(Math.ceil(window.endMillis)) * NS_PER_MS,
   };
 }
+
+// Any span of a service in the window, with the instance that recorded it.
+const OF_SERVICE = `FROM spans s JOIN resources r ON r.id = s.resource_id
+  WHERE s.service_name = ? AND s.start_ns >= ? AND s.start_ns < ?`;
+
+/** OTLP's numbering of span kinds, as the collector stores them. */
+const OTLP_SPAN_KIND: Readonly<Record<SpanKindName, number>> = {
+  internal: 1,
+  server: 2,
+  client: 3,
+  producer: 4,
+  consumer: 5,
+};
 
 // Entry spans of one operation: the collector's entry-span queries do not filter by span name.
 const OPERATION = `FROM spans WHERE service_name = ? AND name = ? AND kind IN (2, 5) AND start_ns >= ? AND start_ns < ?`;
@@ -68,6 +90,39 @@ export class SqliteTelemetry implements Telemetry {
     });
     const values = result.series.flatMap((series) => series.points.map((point) => point.v));
     return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+  }
+
+  async spanStarts(selector: SpanSelector, window: AbsoluteWindow): Promise<SpanStarts> {
+    const range = nanos(window);
+    const instances = statement<{ instance: string }>(
+      this.db,
+      `SELECT DISTINCT r.service_instance_id AS instance ${OF_SERVICE} ORDER BY instance`,
+    ).all(selector.service, range.startNs, range.endNs);
+    const conditions: string[] = [];
+    const args: unknown[] = [];
+    if (selector.name !== undefined) {
+      conditions.push("s.name = ?");
+      args.push(selector.name);
+    }
+    if (selector.kind !== undefined) {
+      conditions.push("s.kind = ?");
+      args.push(OTLP_SPAN_KIND[selector.kind]);
+    }
+    for (const [key, value] of Object.entries(selector.attributes ?? {})) {
+      if (!isMatchableAttributeKey(key))
+        throw new Error(`attribute key ${JSON.stringify(key)} cannot be matched`);
+      const condition = attributeEquals("s.attributes", key, String(value));
+      conditions.push(condition.sql);
+      args.push(...condition.args);
+    }
+    const rows = statement<{ startNs: bigint; instance: string }>(
+      this.db,
+      `SELECT s.start_ns AS startNs, r.service_instance_id AS instance ${OF_SERVICE}${conditions.map((c) => ` AND ${c}`).join("")}`,
+    ).all(selector.service, range.startNs, range.endNs, ...args);
+    return {
+      instances: instances.map((row) => row.instance),
+      spans: rows.map((row) => ({ startMillis: Number(row.startNs / 1000n) / 1000, instance: row.instance })),
+    };
   }
 
   async sqlScalar(sql: string, window: AbsoluteWindow) {

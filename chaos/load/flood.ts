@@ -4,6 +4,7 @@ import type { FloodLoad, Load } from "../experiment/types.js";
 import type { LoadDriver, RunningLoad } from "../timeline/engine.js";
 import { UnsupportedLoadError } from "./errors.js";
 import { assertLoopback } from "./loopback.js";
+import { fillTemplate, hasKeyPlaceholder } from "./template.js";
 
 /**
  * How a request ended, Jepsen-style: `ok` acknowledged (2xx/3xx), `fail` certainly not applied (4xx, or the
@@ -119,7 +120,7 @@ export class Flood implements RunningLoad {
       options.maxRequests ?? DEFAULT_MAX_REQUESTS,
     );
     const { path, headers, body } = load.request;
-    this.templated = JSON.stringify({ path, headers, body }).includes("{{key}}");
+    this.templated = hasKeyPlaceholder(JSON.stringify({ path, headers, body }));
     const settled = new Promise<void>((resolve) => {
       this.finish = resolve;
     });
@@ -170,12 +171,7 @@ export class Flood implements RunningLoad {
   private async request(sequence: number): Promise<void> {
     const { method, service, path, headers, body } = this.load.request;
     const key = this.templated ? randomUUID() : null;
-    // {{key}}: a fresh idempotency key per request; {{cycle N}}: 1..N in turn, to spread reads over N ids.
-    const fill = (text: string) =>
-      (key === null ? text : text.replaceAll("{{key}}", key)).replace(
-        /\{\{cycle (\d+)\}\}/g,
-        (_, n: string) => String((sequence % Number(n)) + 1),
-      );
+    const fill = (text: string) => fillTemplate(text, { key, sequence });
     const trace = traceparent();
     const scheduledAtMillis = this.startedAtEpochMillis + sequence * this.intervalMillis;
     const sentAtMillis = Date.now();

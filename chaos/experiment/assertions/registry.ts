@@ -4,12 +4,13 @@ import { http } from "./http.js";
 import { latencyQuantile } from "./latency-quantile.js";
 import { metricCount } from "./metric-count.js";
 import { metricRate } from "./metric-rate.js";
+import { spanCount } from "./span-count.js";
 import { sql } from "./sql.js";
 import type { AssertionKind } from "./types.js";
 
 /** Every probe and assertion kind by the snake_case name experiment files use. */
 export const assertionKinds: Readonly<Record<string, AssertionKind>> = Object.fromEntries(
-  [errorRate, latencyQuantile, metricCount, metricRate, sql, http, checker].map((kind) => [
+  [errorRate, latencyQuantile, metricCount, metricRate, spanCount, sql, http, checker].map((kind) => [
     kind.name,
     kind as AssertionKind,
   ]),

@@ -146,7 +146,24 @@ describe("experiment files", () => {
     expect(problems(text)).toEqual([
       "6:5 assertions[0]: needs a bar: min, max or both",
       "9:15 assertions[0].quantile: must be <= 1",
-      '11:11 assertions[1].kind: no assertion kind "throughput" (known: checker, error_rate, http, latency_quantile, metric_count, metric_rate, sql)',
+      '11:11 assertions[1].kind: no assertion kind "throughput" (known: checker, error_rate, http, latency_quantile, metric_count, metric_rate, span_count, sql)',
+    ]);
+  });
+
+  it("reports a flood request whose template holds a placeholder it cannot fill", () => {
+    const text = minimal(
+      [
+        "load:",
+        "  flood:",
+        "    ratePerSecond: 10",
+        "    duration: 1s",
+        "    request: { service: gateway, path: '/products/{{shuffle 0}}', headers: { x: '{{nope}}' } }",
+        "",
+      ].join("\n"),
+    );
+    expect(problems(text)).toEqual([
+      "9:40 load.flood.request.path: {{shuffle 0}}: N must be an integer from 1 to 1000000",
+      "9:76 load.flood.request.headers: unknown placeholder {{nope}} (known: {{key}}, {{cycle N}}, {{shuffle N}})",
     ]);
   });
 
