@@ -146,7 +146,7 @@ describe("experiment files", () => {
     expect(problems(text)).toEqual([
       "6:5 assertions[0]: needs a bar: min, max or both",
       "9:15 assertions[0].quantile: must be <= 1",
-      '11:11 assertions[1].kind: no assertion kind "throughput" (known: checker, error_rate, http, latency_quantile, metric_count, metric_rate, span_count, sql)',
+      '11:11 assertions[1].kind: no assertion kind "throughput" (known: checker, error_rate, http, latency_quantile, metric_count, metric_rate, request_count, span_count, sql)',
     ]);
   });
 
