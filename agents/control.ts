@@ -112,16 +112,17 @@ export async function controlHandler(request: IncomingMessage, response: ServerR
 
 /**
  * One loopback HTTP server per process for operators and the engine: `/metrics` for the scraper and
- * `/control` for switches and faults. Resolves with the bound port; does not keep the process alive.
+ * `/control` for switches and faults. `host` is a loopback address: 127.0.0.1, or the process's own address
+ * when it runs in a network namespace of its own. Resolves with the bound port; does not keep the process alive.
  */
-export function serveAdmin(port = 0): Promise<number> {
+export function serveAdmin(port = 0, host = "127.0.0.1"): Promise<number> {
   const server = createServer((request, response) => {
     if ((request.url ?? "").split("?")[0] === "/metrics") metricsHandler(request, response);
     else void controlHandler(request, response);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
+    server.listen(port, host, () => {
       server.unref();
       resolve((server.address() as AddressInfo).port);
     });

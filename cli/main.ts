@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCollectorCommand } from "./commands/collector.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerGateCommand } from "./commands/gate.js";
 import { registerRecoverCommand } from "./commands/recover.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerUpCommand } from "./commands/up.js";
@@ -18,6 +19,7 @@ const program = new Command("shakedown")
   .showHelpAfterError();
 registerCollectorCommand(program);
 registerDemoCommand(program);
+registerGateCommand(program);
 registerRunCommand(program);
 registerRecoverCommand(program);
 registerUpCommand(program);

@@ -1,3 +1,4 @@
+import { isIPv4 } from "node:net";
 import { startApiServer } from "./api/server.js";
 import { type OtlpGrpcReceiver, startOtlpGrpcReceiver } from "./receivers/otlp-grpc.js";
 import { type OtlpHttpReceiver, startOtlpHttpReceiver } from "./receivers/otlp-http.js";
@@ -40,6 +41,12 @@ export interface Collector {
   urls: { otlpHttp: string; otlpGrpc: string; api: string };
   writer: StoreWriter;
   scraper: Scraper;
+  /**
+   * Also accepts OTLP/HTTP on another loopback address, e.g. the root namespace's address on a host network,
+   * which nodes in network namespaces of their own reach instead of 127.0.0.1. Resolves with that endpoint's
+   * URL; closed with the collector. Refuses an address outside 127.0.0.0/8.
+   */
+  listenOtlpHttp(host: string): Promise<string>;
   /** Stops accepting, flushes everything accepted, and closes the database. Runs once. */
   close(): Promise<void>;
 }
@@ -92,6 +99,15 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       },
       writer,
       scraper,
+      async listenOtlpHttp(extraHost) {
+        if (!isIPv4(extraHost) || !extraHost.startsWith("127.")) {
+          throw new Error(`the collector listens on 127.0.0.0/8 only, not on ${extraHost}`);
+        }
+        if (closing !== undefined) throw new Error("the collector is closed");
+        const extra = await startOtlpHttpReceiver({ ...options, host: extraHost, port: 0, writer });
+        started.push(extra);
+        return `http://${extraHost}:${extra.port}`;
+      },
       close() {
         closing ??= (async () => {
           await scraper.stop();

@@ -3,6 +3,7 @@ export type EngineErrorCode =
   | "SHAKEDOWN_ENGINE_NO_SERVICE"
   | "SHAKEDOWN_ENGINE_NO_SWITCH"
   | "SHAKEDOWN_ENGINE_BUSY"
+  | "SHAKEDOWN_ENGINE_STATE_IN_USE"
   | "SHAKEDOWN_ENGINE_NO_LAUNCHER"
   | "SHAKEDOWN_ENGINE_NO_TELEMETRY";
 
@@ -47,15 +48,27 @@ export class NoSwitchError extends EngineError {
   }
 }
 
-/** Another engine (a live `shakedown run` or `recover`) holds the run state directory. */
+/** Another engine (a live `shakedown up`, `demo`, `run` or `recover`) holds the run state directory. */
 export class EngineBusyError extends EngineError {
   constructor(
     readonly lockPath: string,
     readonly pid: number,
+    /** The holder's command, e.g. `shakedown up`; null when its lock does not say. */
+    readonly command: string | null,
   ) {
     super(
       "SHAKEDOWN_ENGINE_BUSY",
-      `another shakedown engine (pid ${pid}) is using ${lockPath}; wait for it to end`,
+      `another shakedown engine (${command === null ? "" : `${command}, `}pid ${pid}) is using ${lockPath}; stop it or wait for it to end`,
+    );
+  }
+}
+
+/** The run state directory holds processes of a live engine that is not a run (`shakedown up`). */
+export class StateInUseError extends EngineError {
+  constructor(readonly stateDir: string) {
+    super(
+      "SHAKEDOWN_ENGINE_STATE_IN_USE",
+      `${stateDir} is in use by a running engine (shakedown up?); stop it or pass --state-dir`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import type { RunStore } from "../../collector/store/runs.js";
 import type { Telemetry } from "../experiment/telemetry.js";
 import type { Experiment } from "../experiment/types.js";
 import type { FaultFactory } from "../faults/context.js";
@@ -14,6 +15,7 @@ import type { ExperimentReport, RunRecord } from "../timeline/record.js";
 import { runExperiment } from "../timeline/runner.js";
 import { floodHistory, recordsWithin, requestOutcome } from "./history.js";
 import { httpProber } from "./http-prober.js";
+import { StoringObserver } from "./run-store.js";
 import { serviceResolver, serviceUrls } from "./services.js";
 import { agentSwitches } from "./switches.js";
 
@@ -31,6 +33,10 @@ export interface RunOptions {
   /** The fault kinds; default every registered one. */
   readonly faults?: readonly FaultFactory[];
   readonly k6Binary?: string;
+  /** Where runs are written live for the dashboards: the collector's database. */
+  readonly runStore?: RunStore;
+  /** Called as each experiment ends, before the next one starts. */
+  readonly onReport?: (report: ExperimentReport) => void;
 }
 
 export interface RunOutcome {
@@ -77,6 +83,9 @@ export async function runExperiments(
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.telemetryLagMillis === undefined ? {} : { telemetryLagMillis: options.telemetryLagMillis }),
     ...(options.stepTimeoutMillis === undefined ? {} : { stepTimeoutMillis: options.stepTimeoutMillis }),
+    ...(options.runStore === undefined
+      ? {}
+      : { observer: new StoringObserver(options.runStore, (run) => evidenceOf(run, flood)) }),
   };
   const reports: ExperimentReport[] = [];
   const evidence: Record<string, RunEvidence> = {};
@@ -84,6 +93,7 @@ export async function runExperiments(
     if (options.signal?.aborted) break;
     const report = await runExperiment(experiment, engine);
     reports.push(report);
+    options.onReport?.(report);
     for (const run of [
       report.run,
       ...report.controls.flatMap((control) => (control.run === null ? [] : [control.run])),

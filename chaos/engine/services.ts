@@ -7,6 +7,9 @@ function serving(nodes: readonly NodeStatus[]): NodeStatus[] {
   return nodes.filter((node) => node.state === "healthy" && node.ports.http !== undefined);
 }
 
+/** A node's HTTP base URL at its own address (loopback, or its host's in a network namespace). */
+const baseUrl = (node: NodeStatus) => `http://${node.host}:${node.ports.http}`;
+
 /**
  * Base URLs of a service's running nodes by name, round robin per service: what the flood and the probes
  * send to. Asked per request, so a restarted node (new port or not) is found again.
@@ -19,13 +22,13 @@ export function serviceResolver(topology: Topology): (service: string) => string
     if (nodes.length === 0) throw new NoServiceError(service, [...new Set(all.map((node) => node.role))]);
     const turn = turns.get(service) ?? 0;
     turns.set(service, turn + 1);
-    return `http://127.0.0.1:${(nodes[turn % nodes.length] as NodeStatus).ports.http}`;
+    return baseUrl(nodes[turn % nodes.length] as NodeStatus);
   };
 }
 
 /** One base URL per service with a running HTTP node, for a k6 script's environment. */
 export function serviceUrls(topology: Topology): Record<string, string> {
   const urls: Record<string, string> = {};
-  for (const node of serving(topology.statuses())) urls[node.role] ??= `http://127.0.0.1:${node.ports.http}`;
+  for (const node of serving(topology.statuses())) urls[node.role] ??= baseUrl(node);
   return urls;
 }

@@ -2,26 +2,44 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
+import { netnsUnavailableReason } from "../netns/network.js";
+import { breakerHistory } from "./breaker-history.js";
 import { LauncherError } from "./errors.js";
+import { combinedHistory } from "./history.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
+import { ledgerHistory } from "./ledger-history.js";
 
-/** Traces export every 0.5 s, metrics every 5 s and the scraper polls every 5 s: wait that out, and some. */
+/**
+ * The shop as `shakedown up` runs it: traces export every 0.5 s, metrics every 5 s and the scraper polls
+ * every 5 s. Wait that out, and some, before measuring.
+ */
 export const SHOP_TELEMETRY_LAG_MILLIS = 6000;
+
+/**
+ * For runs the launch below shortens the metric export and scrape intervals to 1 s, so each run waits
+ * 2.5 s for its telemetry instead of 6 s (twice per experiment: the run and its negative control).
+ */
+export const RUN_METRIC_INTERVAL_MILLIS = 1000;
+export const RUN_TELEMETRY_LAG_MILLIS = 2500;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`
  * is not in the way) writing `--db` or `<runDir>/shakedown.db`, and the shop's nodes under a Supervisor that records
- * their PIDs in `<runDir>/pids.jsonl`.
+ * their PIDs in `<runDir>/pids.jsonl`. With network `netns` every node runs in a network namespace of its own,
+ * recorded in the network state folder (`SHAKEDOWN_STATE_DIR`, else `.data/state`) where the network faults find
+ * it and `recover` removes it after a crash; where namespaces are unavailable the launch fails with the reason.
  */
 export async function launchTopology(options: LaunchOptions): Promise<LaunchedTopology> {
-  // Every run starts from the seed data: Kafka refuses a data directory formatted for another cluster.
-  // No live process uses it: `shakedown run` holds the lock and has stopped (or refused for) every owner.
-  if (options.network !== "loopback") {
+  // Checked before anything starts, so the run ends at once with the reason (not root, not Linux...).
+  const unavailable = options.network === "netns" ? await netnsUnavailableReason() : null;
+  if (unavailable !== null) {
     throw new LauncherError(
       "chaos/engine/shop.ts",
-      `cannot run the shop with network "${options.network}" yet: its nodes run on loopback only`,
+      `cannot run the shop with network "netns": network namespaces are unavailable (${unavailable})`,
     );
   }
+  // Every run starts from the seed data: Kafka refuses a data directory formatted for another cluster.
+  // No live process uses it: `shakedown run` holds the lock and has stopped (or refused for) every owner.
   rmSync(join(options.runDir, "nodes"), { recursive: true, force: true });
   const databasePath = options.databasePath ?? join(options.runDir, "shakedown.db");
   mkdirSync(dirname(databasePath), { recursive: true });
@@ -31,6 +49,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     otlpHttpPort: 0,
     otlpGrpcPort: 0,
     apiPort: 0,
+    scrapeIntervalMillis: RUN_METRIC_INTERVAL_MILLIS,
   });
   let shop: Awaited<ReturnType<typeof startShop>>;
   try {
@@ -39,17 +58,28 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
       collector,
       runDir: options.runDir,
       gatewayPort: 0,
-      env: { ...options.env },
+      env: { OTEL_METRIC_EXPORT_INTERVAL: String(RUN_METRIC_INTERVAL_MILLIS), ...options.env },
+      network: options.network,
     });
   } catch (error) {
     await collector.close();
     throw error;
   }
+  const serviceEnv = (role: string) =>
+    shop.topology.services.filter((node) => node.role === role).map((node) => node.env ?? {});
   return {
     topology: shop.supervisor,
     databasePath,
     collectorApiUrl: collector.urls.api,
-    telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
+    telemetryLagMillis: RUN_TELEMETRY_LAG_MILLIS,
+    history: combinedHistory([
+      ledgerHistory({
+        ordersDbPaths: serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []),
+        ledgerDbPath:
+          serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
+      }),
+      breakerHistory(databasePath),
+    ]),
     async close() {
       await shop.stop();
       await collector.close();

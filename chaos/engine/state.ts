@@ -23,13 +23,30 @@ export function runState(dir: string = DEFAULT_STATE_DIR): RunState {
   };
 }
 
+/** What the lock file holds: the holder's PID with its start ticks (a reused PID is no holder) and command. */
+interface LockHolder {
+  readonly name: "engine";
+  readonly pid: number;
+  readonly startTicks: string;
+  /** The CLI command holding it (`shakedown up`); absent in locks written before it was recorded. */
+  readonly command?: string;
+}
+
 /**
- * Takes the state directory for this process, so a second `run` or a `recover` cannot heal faults or stop
- * nodes of a live run. A lock left by a dead engine (its PID gone or reused) is taken over. Returns release.
+ * Takes the state directory for this process, so that no two of `up`, `demo`, `run` and `recover` share it:
+ * a `run` or `recover` would otherwise stop or heal the nodes of a live `up`, and `up` would start a second
+ * shop over a live run's files. A lock left by a dead holder (its PID gone or reused) is taken over.
+ * `command` names this process in the error another one gets. Returns release, which is idempotent and
+ * never removes a lock another process has taken since.
  */
-export function acquireLock(state: RunState): () => void {
+export function acquireLock(state: RunState, command: string): () => void {
   mkdirSync(state.dir, { recursive: true });
-  const me = { name: "engine", pid: process.pid, startTicks: processStartTicks(process.pid) ?? "" };
+  const me: LockHolder = {
+    name: "engine",
+    pid: process.pid,
+    startTicks: processStartTicks(process.pid) ?? "",
+    command,
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(state.lockPath, "wx");
@@ -37,19 +54,20 @@ export function acquireLock(state: RunState): () => void {
       closeSync(fd);
       return () => {
         try {
-          const holder = JSON.parse(readFileSync(state.lockPath, "utf8")) as typeof me;
+          const holder = JSON.parse(readFileSync(state.lockPath, "utf8")) as LockHolder;
           if (holder.pid === me.pid) rmSync(state.lockPath, { force: true });
         } catch {}
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      let holder: typeof me | null = null;
+      let holder: LockHolder | null = null;
       try {
-        holder = JSON.parse(readFileSync(state.lockPath, "utf8")) as typeof me;
+        holder = JSON.parse(readFileSync(state.lockPath, "utf8")) as LockHolder;
       } catch {}
-      if (holder !== null && stillRunning(holder)) throw new EngineBusyError(state.lockPath, holder.pid);
+      if (holder !== null && stillRunning(holder))
+        throw new EngineBusyError(state.lockPath, holder.pid, holder.command ?? null);
       rmSync(state.lockPath, { force: true });
     }
   }
-  throw new EngineBusyError(state.lockPath, -1);
+  throw new EngineBusyError(state.lockPath, -1, null);
 }

@@ -1,4 +1,4 @@
-import { adminPort, readControl, setSwitch } from "../faults/agent-client.js";
+import { agentEndpoint, readControl, setSwitch } from "../faults/agent-client.js";
 import type { Topology } from "../faults/context.js";
 import { HealError } from "../faults/errors.js";
 import type { DefenseSwitches } from "../timeline/engine.js";
@@ -15,9 +15,8 @@ export function agentSwitches(topology: Topology): DefenseSwitches {
       const seen = new Set<string>();
       let changed = 0;
       for (const node of topology.statuses()) {
-        const port = adminPort(node);
-        if (node.state !== "healthy" || port === null) continue;
-        const endpoint = { node: node.name, adminPort: port };
+        const endpoint = agentEndpoint(node);
+        if (node.state !== "healthy" || endpoint === null) continue;
         const { switches } = await readControl(endpoint);
         for (const known of Object.keys(switches)) seen.add(known);
         if (switches[name] === undefined) continue;

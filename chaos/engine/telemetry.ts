@@ -15,6 +15,8 @@ function missingTelemetry(path: string): Telemetry {
     metricIncrease: missing,
     sqlScalar: missing,
     spanStarts: missing,
+    requestOutcomes: missing,
+    firstDecision: missing,
   };
 }
 

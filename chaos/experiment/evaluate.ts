@@ -20,10 +20,17 @@ export interface MeasurementOutcome {
   readonly traceIds: readonly string[];
 }
 
-/** Inclusive comparison with the bar; no measurement is unknown, never a pass. */
-export function judge(measured: number | null, bar: Bar | null): Validity {
+/**
+ * Inclusive comparison with the bar; no measurement is unknown, never a pass. Without a measurement, a
+ * known lower bound (`atLeast`) beyond the bar's `max` fails it, and one at or above a lone `min` meets it.
+ */
+export function judge(measured: number | null, bar: Bar | null, atLeast: number | null = null): Validity {
   if (bar === null) return "unknown";
-  if (measured === null) return "unknown";
+  if (measured === null) {
+    if (atLeast === null) return "unknown";
+    if (bar.max !== undefined) return atLeast > bar.max ? false : "unknown";
+    return bar.min !== undefined && atLeast >= bar.min ? true : "unknown";
+  }
   if (bar.min !== undefined && measured < bar.min) return false;
   if (bar.max !== undefined && measured > bar.max) return false;
   return true;
@@ -93,7 +100,7 @@ export async function evaluateMeasurement(
     return unknown(`window "${describeWindow(measurement.window)}" never happened in this run`);
   try {
     const result = await kind.evaluate(measurement.params, { ...context, window });
-    const valid = result.valid ?? judge(result.measured, measurement.bar);
+    const valid = result.valid ?? judge(result.measured, measurement.bar, result.atLeast ?? null);
     const reason =
       result.reason ??
       (valid === false

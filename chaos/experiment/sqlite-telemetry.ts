@@ -1,19 +1,31 @@
 import type Database from "better-sqlite3";
-import { attributeEquals, isMatchableAttributeKey } from "../../collector/query/attributes.js";
-import { entryCounts, entrySpans } from "../../collector/query/entry-spans.js";
+import {
+  attributeEquals,
+  isMatchableAttributeKey,
+  type SqlCondition,
+} from "../../collector/query/attributes.js";
+import {
+  entryCounts,
+  entrySpans,
+  entrySpansEndingIn,
+  LONGEST_REQUEST_NS,
+} from "../../collector/query/entry-spans.js";
 import { queryMetric } from "../../collector/query/metrics.js";
 import { statement } from "../../collector/query/statements.js";
 import type { TimeWindow } from "../../collector/query/window.js";
 import type {
   AbsoluteWindow,
+  DecisionSelector,
+  FirstDecision,
   MetricSelector,
+  RequestOutcome,
   SpanFilter,
   SpanKindName,
   SpanSelector,
   SpanStarts,
   Telemetry,
 } from "./telemetry.js";
-import { nearestRank } from "./telemetry.js";
+import { DECISION_EVENT, decisionAttributes, nearestRank } from "./telemetry.js";
 
 const NS_PER_MS = 1_000_000n;
 
@@ -39,6 +51,17 @@ const OTLP_SPAN_KIND: Readonly<Record<SpanKindName, number>> = {
 
 // Entry spans of one operation: the collector's entry-span queries do not filter by span name.
 const OPERATION = `FROM spans WHERE service_name = ? AND name = ? AND kind IN (2, 5) AND start_ns >= ? AND start_ns < ?`;
+
+/** Conditions on a JSON attribute map (`column`) holding every attribute the selector asks for. */
+function decisionConditions(column: string, selector: DecisionSelector): SqlCondition[] {
+  return Object.entries(decisionAttributes(selector)).map(([key, value]) =>
+    attributeEquals(column, key, String(value)),
+  );
+}
+
+function where(conditions: readonly SqlCondition[]): { sql: string; args: unknown[] } {
+  return { sql: conditions.map((c) => c.sql).join(" AND "), args: conditions.flatMap((c) => c.args) };
+}
 
 /**
  * Telemetry answered from the collector's SQLite file, through the collector's own queries, so an assertion
@@ -123,6 +146,94 @@ export class SqliteTelemetry implements Telemetry {
       instances: instances.map((row) => row.instance),
       spans: rows.map((row) => ({ startMillis: Number(row.startNs / 1000n) / 1000, instance: row.instance })),
     };
+  }
+
+  async requestOutcomes(filter: SpanFilter, window: AbsoluteWindow): Promise<RequestOutcome[]> {
+    const range = nanos(window);
+    const spans =
+      filter.operation === undefined
+        ? entrySpansEndingIn(this.db, filter.service, range)
+        : statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(
+            this.db,
+            `SELECT start_ns AS startNs, duration_ns AS durationNs, status_code AS statusCode
+             ${OPERATION} AND end_ns >= ? AND end_ns < ? ORDER BY end_ns`,
+          )
+            .all(
+              filter.service,
+              filter.operation,
+              range.startNs - LONGEST_REQUEST_NS,
+              range.endNs,
+              range.startNs,
+              range.endNs,
+            )
+            .map((row) => ({
+              startNs: row.startNs,
+              durationNs: Number(row.durationNs),
+              error: row.statusCode === 2n,
+            }));
+    return spans.map((span) => ({
+      endMillis: Number(span.startNs / NS_PER_MS) + span.durationNs / 1e6,
+      durationMillis: span.durationNs / 1e6,
+      error: span.error,
+    }));
+  }
+
+  /**
+   * The earliest of the decision's log records (info level and above reach the collector) and its span
+   * events (recorded at every level, on the span active when the defense decided).
+   */
+  async firstDecision(selector: DecisionSelector, window: AbsoluteWindow): Promise<FirstDecision> {
+    const range = nanos(window);
+    const service =
+      selector.service === undefined ? [] : [{ sql: "service_name = ?", args: [selector.service] }];
+    const logs = where([
+      { sql: "ts_ns >= ? AND ts_ns < ?", args: [range.startNs, range.endNs] },
+      ...service,
+      ...decisionConditions("attributes", selector),
+    ]);
+    const logged = statement<{ first: bigint | null }>(
+      this.db,
+      `SELECT min(ts_ns) AS first FROM logs WHERE ${logs.sql}`,
+    ).get(...logs.args)?.first;
+    const events = where([
+      {
+        sql: "s.start_ns >= ? AND s.start_ns < ? AND s.events LIKE ?",
+        args: [range.startNs - LONGEST_REQUEST_NS, range.endNs, `%${DECISION_EVENT}%`],
+      },
+      ...service.map((c) => ({ ...c, sql: `s.${c.sql}` })),
+      { sql: "e.value ->> '$.name' = ?", args: [DECISION_EVENT] },
+      {
+        sql: "CAST(e.value ->> '$.timeUnixNano' AS INTEGER) >= ? AND CAST(e.value ->> '$.timeUnixNano' AS INTEGER) < ?",
+        args: [range.startNs, range.endNs],
+      },
+      ...decisionConditions("(e.value -> '$.attributes')", selector),
+    ]);
+    const evented = statement<{ first: bigint | null }>(
+      this.db,
+      `SELECT min(CAST(e.value ->> '$.timeUnixNano' AS INTEGER)) AS first
+       FROM spans s, json_each(s.events) e WHERE ${events.sql}`,
+    ).get(...events.args)?.first;
+    const times = [logged, evented]
+      .filter((t): t is bigint => t !== null && t !== undefined)
+      .map((t) => Number(t / 1000n) / 1000);
+    return {
+      atMillis: times.length === 0 ? null : Math.min(...times),
+      observed: times.length > 0 || this.anyRecord(selector.service, range),
+    };
+  }
+
+  /** Whether the window holds any span or log record (of the service, when one is named). */
+  private anyRecord(service: string | undefined, range: { startNs: bigint; endNs: bigint }): boolean {
+    const ofService = service === undefined ? "" : " AND service_name = ?";
+    const args = service === undefined ? [range.startNs, range.endNs] : [range.startNs, range.endNs, service];
+    return (
+      statement(this.db, `SELECT 1 FROM spans WHERE start_ns >= ? AND start_ns < ?${ofService} LIMIT 1`).get(
+        ...args,
+      ) !== undefined ||
+      statement(this.db, `SELECT 1 FROM logs WHERE ts_ns >= ? AND ts_ns < ?${ofService} LIMIT 1`).get(
+        ...args,
+      ) !== undefined
+    );
   }
 
   async sqlScalar(sql: string, window: AbsoluteWindow) {

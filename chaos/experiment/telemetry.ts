@@ -37,6 +37,40 @@ export interface SpanStarts {
   readonly spans: readonly { readonly startMillis: number; readonly instance: string }[];
 }
 
+/** One request as its entry span recorded it; its outcome is known when it ends. */
+export interface RequestOutcome {
+  readonly endMillis: number;
+  readonly durationMillis: number;
+  readonly error: boolean;
+}
+
+/**
+ * The span event name of a defense decision, as agents/decision.ts records it; repeated here so that the
+ * engine need not load the agent (a test keeps the two equal).
+ */
+export const DECISION_EVENT = "shakedown.defense.decision";
+
+/** Which defense decisions count (agents/decision.ts records them as log records and span events). */
+export interface DecisionSelector {
+  /** `shakedown.defense`, e.g. `rpc.circuit_breaker`. */
+  readonly defense: string;
+  /** `shakedown.decision`, e.g. `opened`; any decision of the defense when absent. */
+  readonly decision?: string;
+  /** The service that recorded it. */
+  readonly service?: string;
+  /** Further attributes the decision must carry, e.g. `peer.service: recommendations`. */
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * The first matching decision in a window, and whether the window holds any telemetry of the deciding
+ * service (of any service when none is named): no decision in a window without data proves nothing.
+ */
+export interface FirstDecision {
+  readonly atMillis: number | null;
+  readonly observed: boolean;
+}
+
 /**
  * What assertions ask of the run's telemetry. The collector's SQLite answers it for real runs; `null`
  * means no data in the window, which the assertion reports as unknown rather than as zero.
@@ -53,6 +87,9 @@ export interface Telemetry {
   sqlScalar(sql: string, window: AbsoluteWindow): Promise<number | null>;
   /** The spans that match, started in the window; `instances` empty means the service was silent. */
   spanStarts(selector: SpanSelector, window: AbsoluteWindow): Promise<SpanStarts>;
+  /** The service's requests (entry spans) that ended in the window, by end time. */
+  requestOutcomes(filter: SpanFilter, window: AbsoluteWindow): Promise<RequestOutcome[]>;
+  firstDecision(selector: DecisionSelector, window: AbsoluteWindow): Promise<FirstDecision>;
 }
 
 export interface RecordedSpan {
@@ -67,6 +104,13 @@ export interface RecordedSpan {
   /** Default "<service>-1". */
   readonly instance?: string;
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A defense decision: when, by which service, with its attributes (`shakedown.defense`, ...). */
+export interface RecordedDecision {
+  readonly service: string;
+  readonly timeMillis: number;
+  readonly attributes: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A cumulative counter sample. */
@@ -87,20 +131,63 @@ export function nearestRank(sorted: readonly number[], quantile: number): number
   return sorted[rank - 1] ?? null;
 }
 
+/** The attributes a decision must carry to match a selector. */
+export function decisionAttributes(
+  selector: DecisionSelector,
+): Readonly<Record<string, string | number | boolean>> {
+  return {
+    ...selector.attributes,
+    "shakedown.defense": selector.defense,
+    ...(selector.decision === undefined ? {} : { "shakedown.decision": selector.decision }),
+  };
+}
+
 /** Telemetry held in memory: for tests, and for runs judged from data recorded elsewhere. */
 export class InMemoryTelemetry implements Telemetry {
   constructor(
     private readonly spans: readonly RecordedSpan[] = [],
     private readonly points: readonly RecordedPoint[] = [],
+    private readonly decisions: readonly RecordedDecision[] = [],
   ) {}
 
-  private select(filter: SpanFilter, window: AbsoluteWindow): RecordedSpan[] {
+  private ofOperation(filter: SpanFilter): RecordedSpan[] {
     return this.spans.filter(
       (span) =>
         span.service === filter.service &&
-        (filter.operation === undefined || span.operation === filter.operation) &&
-        inside(span.startMillis, window),
+        (filter.operation === undefined || span.operation === filter.operation),
     );
+  }
+
+  private select(filter: SpanFilter, window: AbsoluteWindow): RecordedSpan[] {
+    return this.ofOperation(filter).filter((span) => inside(span.startMillis, window));
+  }
+
+  async requestOutcomes(filter: SpanFilter, window: AbsoluteWindow) {
+    return this.ofOperation(filter)
+      .map((span) => ({
+        endMillis: span.startMillis + span.durationMillis,
+        durationMillis: span.durationMillis,
+        error: span.error,
+      }))
+      .filter((outcome) => inside(outcome.endMillis, window))
+      .sort((a, b) => a.endMillis - b.endMillis);
+  }
+
+  async firstDecision(selector: DecisionSelector, window: AbsoluteWindow) {
+    const wanted = Object.entries(decisionAttributes(selector));
+    const ofService = (service: string) => selector.service === undefined || service === selector.service;
+    const times = this.decisions
+      .filter(
+        (decision) =>
+          ofService(decision.service) &&
+          inside(decision.timeMillis, window) &&
+          wanted.every(([key, value]) => decision.attributes[key] === value),
+      )
+      .map((decision) => decision.timeMillis);
+    const observed =
+      this.spans.some((span) => ofService(span.service) && inside(span.startMillis, window)) ||
+      this.decisions.some((decision) => ofService(decision.service) && inside(decision.timeMillis, window));
+    return { atMillis: times.length === 0 ? null : Math.min(...times), observed };
   }
 
   async requestCounts(filter: SpanFilter, window: AbsoluteWindow) {

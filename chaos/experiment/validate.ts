@@ -15,6 +15,7 @@ import type {
   Control,
   Experiment,
   FaultAction,
+  FloodLogin,
   Load,
   Measurement,
   NetworkMode,
@@ -250,6 +251,7 @@ class Reader {
       ["assertions"],
       "assertion name",
     );
+    this.recordedHeaders(assertions, raw.load as Raw | undefined);
     const controls = ((raw.controls as Raw[]) ?? []).map(
       (control): Control => ({
         name: control.name as string,
@@ -287,6 +289,19 @@ class Reader {
       controls,
       rollbacks,
     };
+  }
+
+  /** A header an assertion reads from the answers must be one the flood records, or it would never be seen. */
+  private recordedHeaders(assertions: readonly Measurement[], load: Raw | undefined): void {
+    const flood = load?.flood as Raw | undefined;
+    const recorded = new Set(
+      ((flood?.recordHeaders as string[] | undefined) ?? []).map((h) => h.toLowerCase()),
+    );
+    assertions.forEach((assertion, index) => {
+      const header = assertion.params.header;
+      if (typeof header === "string" && !recorded.has(header.toLowerCase()))
+        this.report(["assertions", index, "header"], `"${header}" is not in load.flood.recordHeaders`);
+    });
   }
 
   private unique(names: readonly string[], path: Path, what: string): void {
@@ -399,6 +414,8 @@ class Reader {
         this.report(path, `a ${kindName} ${role} has no window`, "window");
       }
       if (kindName === "checker") this.checker(params, path);
+      if (kind.exactlyOneOf !== undefined) this.exactlyOne(kind.exactlyOneOf, params, path);
+      if (kind.faultField !== undefined) this.faultReference(kind, kindName, params, path, ids, role);
     }
     if (typeof min === "number" && typeof max === "number" && min > max)
       this.report(path, `min ${min} exceeds max ${max}`, "min");
@@ -417,6 +434,35 @@ class Reader {
       bar,
       params: params as JsonObject,
     };
+  }
+
+  private exactlyOne(fields: readonly string[], params: Raw, path: Path): void {
+    const given = fields.filter((field) => params[field] !== undefined);
+    if (given.length !== 1) {
+      this.report(path, `needs exactly one of ${fields.join(", ")} (found ${given.join(", ") || "none"})`);
+    }
+  }
+
+  /** A kind timed from a fault of the method: the action must exist, and the method must have run. */
+  private faultReference(
+    kind: AssertionKind,
+    kindName: string,
+    params: Raw,
+    path: Path,
+    ids: ReadonlySet<string>,
+    role: "probe" | "assertion",
+  ): void {
+    const field = kind.faultField as string;
+    if (role === "probe") {
+      this.report(
+        path,
+        `a ${kindName} is timed from a fault of the method, so it is an assertion, not a probe`,
+      );
+    }
+    const id = params[field];
+    if (typeof id === "string" && !ids.has(id)) {
+      this.report(path, `no method action with id "${id}" (ids: ${[...ids].join(", ") || "none"})`, field);
+    }
   }
 
   private checker(params: Raw, path: Path): void {
@@ -440,6 +486,8 @@ class Reader {
         const problem = value === undefined ? null : templateProblem(JSON.stringify(value));
         if (problem !== null) this.report(["load", "flood", "request", field], problem);
       }
+      if (flood.login === undefined && JSON.stringify(request).includes("{{token}}"))
+        this.report(["load", "flood", "request"], "uses {{token}} but the flood has no login");
       return {
         type: "flood",
         ratePerSecond: flood.ratePerSecond as number,
@@ -452,6 +500,10 @@ class Reader {
           headers: (request.headers as Record<string, string> | undefined) ?? {},
           body: (request.body as JsonValue | undefined) ?? null,
         },
+        ...(flood.login === undefined ? {} : { login: flood.login as unknown as FloodLogin }),
+        ...(flood.recordHeaders === undefined
+          ? {}
+          : { recordHeaders: (flood.recordHeaders as string[]).map((name) => name.toLowerCase()) }),
       };
     }
     const k6 = raw.k6 as Raw;

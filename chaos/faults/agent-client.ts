@@ -8,9 +8,11 @@ export interface ControlState {
   readonly fault: InProcessFault | null;
 }
 
-/** A node's agent control endpoint: loopback only, on the node's `admin` port. */
+/** A node's agent control endpoint: on the node's `admin` port, at its loopback address. */
 export type AgentEndpoint = {
   readonly node: string;
+  /** The node's address (its host's, in a network namespace); absent: 127.0.0.1. */
+  readonly host?: string;
   readonly adminPort: number;
 };
 
@@ -18,6 +20,12 @@ const TIMEOUT_MILLIS = 5000;
 
 export function adminPort(node: NodeStatus): number | null {
   return node.ports.admin ?? null;
+}
+
+/** The control endpoint of a node that runs under the agent, or null when it has no admin port. */
+export function agentEndpoint(node: NodeStatus): AgentEndpoint | null {
+  const port = adminPort(node);
+  return port === null ? null : { node: node.name, host: node.host, adminPort: port };
 }
 
 export function noAdminPort(node: NodeStatus): string | null {
@@ -28,7 +36,7 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body?
   const what = `${method} ${path}`;
   let response: Response;
   try {
-    response = await fetch(`http://127.0.0.1:${endpoint.adminPort}${path}`, {
+    response = await fetch(`http://${endpoint.host ?? "127.0.0.1"}:${endpoint.adminPort}${path}`, {
       method,
       signal: AbortSignal.timeout(TIMEOUT_MILLIS),
       ...(body === undefined

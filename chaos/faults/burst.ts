@@ -73,9 +73,12 @@ export const burst: FaultFactory = (context: FaultContext) => {
       const path = config.path as string;
       const headers = (config.headers ?? {}) as Record<string, string>;
       const body = config.body === undefined ? null : JSON.stringify(config.body);
-      const problem = templateProblem(JSON.stringify([path, headers, body]));
+      const template = JSON.stringify([path, headers, body]);
+      const problem = template.includes("{{token}}")
+        ? "uses {{token}}, which only a flood's login provides"
+        : templateProblem(template);
       if (problem !== null) throw new FaultConfigError("burst", problem);
-      const keyed = hasKeyPlaceholder(JSON.stringify([path, headers, body]));
+      const keyed = hasKeyPlaceholder(template);
       const timeoutMillis = durationMillis(config.timeout, DEFAULT_TIMEOUT_MILLIS);
       const count = config.requests as number;
       // Every request is built before the first leaves, so a bad one cannot leave the others running.
@@ -83,7 +86,7 @@ export const burst: FaultFactory = (context: FaultContext) => {
         const key = keyed ? randomUUID() : null;
         const fill = (text: string) => fillTemplate(text, { key, sequence });
         const node = nodes[sequence % nodes.length] as NodeStatus;
-        const url = assertLoopback(`http://127.0.0.1:${node.ports.http}${fill(path)}`).toString();
+        const url = assertLoopback(`http://${node.host}:${node.ports.http}${fill(path)}`).toString();
         const init: RequestInit = {
           method: (config.method as string | undefined) ?? "GET",
           headers: {

@@ -25,8 +25,8 @@ type Expiry = {
   readonly absent: readonly string[];
 };
 
-async function withRedis<T>(port: number, work: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1 });
+async function withRedis<T>(host: string, port: number, work: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     return await work(redis);
@@ -85,7 +85,7 @@ export const cacheExpire: FaultFactory = (context: FaultContext) => ({
     const expiries: Expiry[] = [];
     for (const node of nodes) {
       const port = node.ports.redis as number;
-      const expiry = await withRedis(port, async (redis) =>
+      const expiry = await withRedis(node.host, port, async (redis) =>
         keys === undefined
           ? { removed: await expireMatching(redis, config.match as string), absent: [] }
           : expireKeys(redis, keys),

@@ -1,7 +1,14 @@
 import type { Target } from "../experiment/fault-unit.js";
 import { ID_PATTERN } from "../experiment/schema.js";
 import type { NodeStatus } from "../supervisor/node-spec.js";
-import { type AgentEndpoint, adminPort, noAdminPort, readControl, setSwitch } from "./agent-client.js";
+import {
+  type AgentEndpoint,
+  adminPort,
+  agentEndpoint,
+  noAdminPort,
+  readControl,
+  setSwitch,
+} from "./agent-client.js";
 import type { FaultContext, FaultFactory } from "./context.js";
 import { HealError, TargetError } from "./errors.js";
 import { type ProcessRef, processRef, sameProcess } from "./process.js";
@@ -48,7 +55,7 @@ export const defenseSwitch: FaultFactory = (context: FaultContext) => ({
     const seen = new Set<string>();
     try {
       for (const status of agentNodes("defense_switch", target, context)) {
-        const endpoint = { node: status.name, adminPort: status.ports.admin as number };
+        const endpoint = agentEndpoint(status) as AgentEndpoint;
         const { switches } = await readControl(endpoint);
         for (const known of Object.keys(switches)) seen.add(known);
         const previous = switches[name];
@@ -93,8 +100,8 @@ export const defenseSwitch: FaultFactory = (context: FaultContext) => ({
     // The previous values were never recorded; switches start on, so on is what a fresh process would say.
     const name = config.switch as string;
     for (const status of everyCandidate(target, context)) {
-      if (status.state !== "healthy" || adminPort(status) === null) continue;
-      const endpoint = { node: status.name, adminPort: status.ports.admin as number };
+      const endpoint = agentEndpoint(status);
+      if (status.state !== "healthy" || endpoint === null) continue;
       if ((await readControl(endpoint)).switches[name] !== undefined) await setAndCheck(endpoint, name, true);
     }
   },

@@ -2,6 +2,7 @@ import type { InProcessFault } from "../../agents/faults.js";
 import type { Injection, JsonObject, Verification } from "../experiment/fault-unit.js";
 import {
   type AgentEndpoint,
+  agentEndpoint,
   clearFault,
   noAdminPort,
   readControl,
@@ -72,7 +73,7 @@ export function inProcessFault(options: InProcessFaultOptions): FaultFactory {
       const fault = options.toFault(config);
       const nodes: AgentRef[] = resolveTargets(options.name, target, context, noAdminPort).map((status) => ({
         ...processRef(status),
-        adminPort: status.ports.admin as number,
+        ...(agentEndpoint(status) as AgentEndpoint),
         httpPort: status.ports.http ?? null,
       }));
       const done: AgentRef[] = [];
@@ -131,9 +132,8 @@ export function inProcessFault(options: InProcessFaultOptions): FaultFactory {
     },
     async healUnconfirmed(target) {
       for (const status of everyCandidate(target, context)) {
-        const adminPort = status.ports.admin;
-        if (status.state === "healthy" && adminPort !== undefined)
-          await clearAndCheck({ node: status.name, adminPort });
+        const endpoint = agentEndpoint(status);
+        if (status.state === "healthy" && endpoint !== null) await clearAndCheck(endpoint);
       }
     },
   });
@@ -147,7 +147,7 @@ export async function probeOnce(
 ): Promise<{ status: number | null; elapsedMillis: number }> {
   const started = performance.now();
   try {
-    const response = await fetch(`http://127.0.0.1:${node.httpPort}${path}`, {
+    const response = await fetch(`http://${node.host ?? "127.0.0.1"}:${node.httpPort}${path}`, {
       signal: AbortSignal.timeout(timeoutMillis),
     });
     await response.arrayBuffer();

@@ -6,6 +6,7 @@ import { detachedContext, type FaultContext, type FaultFactory } from "./context
 import { defenseSwitch } from "./defense-switch.js";
 import { errorRate } from "./error-rate.js";
 import { kill } from "./kill.js";
+import { killLeader } from "./kill-leader.js";
 import { latency } from "./latency.js";
 import { networkFaults } from "./network/index.js";
 import { noop } from "./noop.js";
@@ -16,6 +17,7 @@ import { terminate } from "./terminate.js";
 /** Every fault kind; experiment files name them by their snake_case `name`. */
 export const FAULT_FACTORIES: readonly FaultFactory[] = [
   kill,
+  killLeader,
   terminate,
   pause,
   restart,

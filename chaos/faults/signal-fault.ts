@@ -1,4 +1,5 @@
 import type { Injection, JsonObject, Target } from "../experiment/fault-unit.js";
+import type { NodeStatus } from "../supervisor/node-spec.js";
 import type { FaultContext, FaultFactory } from "./context.js";
 import { durationMillis, durationSchema } from "./durations.js";
 import {
@@ -20,6 +21,19 @@ export interface SignalFaultOptions {
   readonly signal: "SIGKILL" | "SIGTERM";
   /** How long verify waits for the processes to be gone unless the config says `within`. */
   readonly withinMillis: number;
+  /**
+   * Chooses the nodes to signal, with a line of evidence for why; default: the nodes the target names
+   * (`resolveTargets`). The schemas then describe what the chooser reads.
+   */
+  readonly choose?: {
+    readonly targetSchema: object;
+    readonly configSchema: object;
+    pick(
+      target: Target,
+      config: JsonObject,
+      context: FaultContext,
+    ): Promise<{ nodes: NodeStatus[]; evidence: string }>;
+  };
 }
 
 export function processesOf(injection: Injection): ProcessRef[] {
@@ -30,27 +44,36 @@ export function signalFault(options: SignalFaultOptions): FaultFactory {
   return (context: FaultContext) => ({
     name: options.name,
     description: options.description,
-    targetSchema: nodeTargetSchema,
-    configSchema: {
+    targetSchema: options.choose?.targetSchema ?? nodeTargetSchema,
+    configSchema: options.choose?.configSchema ?? {
       type: "object",
       additionalProperties: false,
       properties: { within: durationSchema },
     },
     async inject(target: Target, config: JsonObject) {
-      const processes = resolveTargets(options.name, target, context).map(processRef);
+      const chosen =
+        options.choose === undefined
+          ? { nodes: resolveTargets(options.name, target, context), evidence: "" }
+          : await options.choose.pick(target, config, context);
+      const processes = chosen.nodes.map(processRef);
       for (const ref of processes) signalProcess(ref, options.signal);
       return {
         signal: options.signal,
         withinMillis: durationMillis(config.within, options.withinMillis),
         processes,
+        ...(chosen.evidence === "" ? {} : { chosen: chosen.evidence }),
       };
     },
     async verify(injection) {
       const processes = processesOf(injection);
       const withinMillis = injection.withinMillis as number;
       const gone = await pollUntil(() => processes.every((ref) => !sameProcess(ref)), withinMillis);
+      const why = typeof injection.chosen === "string" ? `${injection.chosen}; ` : "";
       if (gone)
-        return { tookEffect: true, evidence: `gone after ${injection.signal}: ${describeRefs(processes)}` };
+        return {
+          tookEffect: true,
+          evidence: `${why}gone after ${injection.signal}: ${describeRefs(processes)}`,
+        };
       const alive = processes
         .filter(sameProcess)
         .map((ref) => `${ref.node} (pid ${ref.pid}, state ${processState(ref.pid)})`);

@@ -4,6 +4,7 @@ import { seededRandom } from "../faults/context.js";
  * The placeholders a request template may hold in its path, header values and body, filled per request:
  *
  * - `{{key}}`: a fresh idempotency key, the same one everywhere in one request;
+ * - `{{token}}`: the token a flood's login got (floods only);
  * - `{{cycle N}}`: 1, 2, … N in turn, by the request's sequence number (spreads reads over N ids);
  * - `{{shuffle N}}`: 1 … N, each exactly once per round of N requests, in a scattered order that is the same
  *   in every run. Ids from 1 to some M ≤ N that exist and ids above M that do not then come interleaved, in
@@ -22,12 +23,15 @@ export interface TemplateValues {
   readonly key: string | null;
   /** The request's 0-based sequence number within its flood or burst. */
   readonly sequence: number;
+  /** Replaces `{{token}}`; absent or null leaves it as written. */
+  readonly token?: string | null;
 }
 
 /** The template with every placeholder filled for one request. */
 export function fillTemplate(text: string, values: TemplateValues): string {
   const keyed = values.key === null ? text : text.replaceAll("{{key}}", values.key);
-  return keyed.replace(RANGE, (_, form: string, size: string) => {
+  const signed = values.token == null ? keyed : keyed.replaceAll("{{token}}", values.token);
+  return signed.replace(RANGE, (_, form: string, size: string) => {
     const n = Number(size);
     const position = values.sequence % n;
     return String(form === "cycle" ? position + 1 : (permutation(n)[position] as number));
@@ -42,10 +46,10 @@ export function hasKeyPlaceholder(text: string): boolean {
 /** Why a template cannot be filled (an unknown placeholder, a range of 0 or too large); null when it can. */
 export function templateProblem(text: string): string | null {
   for (const [placeholder, inner] of text.matchAll(ANY_PLACEHOLDER)) {
-    if (inner === "key") continue;
+    if (inner === "key" || inner === "token") continue;
     const range = /^(cycle|shuffle) (\d+)$/.exec(inner as string);
     if (range === null)
-      return `unknown placeholder ${placeholder} (known: {{key}}, {{cycle N}}, {{shuffle N}})`;
+      return `unknown placeholder ${placeholder} (known: {{key}}, {{token}}, {{cycle N}}, {{shuffle N}})`;
     const n = Number(range[2]);
     if (n < 1 || n > MAX_TEMPLATE_RANGE)
       return `${placeholder}: N must be an integer from 1 to ${MAX_TEMPLATE_RANGE}`;

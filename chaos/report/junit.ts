@@ -12,6 +12,9 @@ interface TestCase {
 
 function measuredText(outcome: MeasurementOutcome): string {
   if (outcome.bar === null) return outcome.reason ?? String(outcome.valid);
+  // A time that never came (never recovered) is judged without a value: the reason says what was seen.
+  if (outcome.measured === null && outcome.reason !== null)
+    return `${outcome.reason}, bar ${formatBar(outcome.bar, outcome.unit)}`;
   return `measured ${outcome.measured ?? "nothing"}${outcome.unit && outcome.unit !== "ratio" ? ` ${outcome.unit}` : ""}, bar ${formatBar(outcome.bar, outcome.unit)}`;
 }
 
@@ -127,49 +130,118 @@ function testCaseXml(classname: string, testCase: TestCase): string {
   return `${open}>\n      <${result.kind} message="${xmlAttribute(result.message)}"${type}>${body}</${result.kind}>\n    </testcase>`;
 }
 
-/**
- * JUnit XML, the format CI systems read: one test suite per experiment, one test case per assertion and per
- * negative control. A control that failed as expected is a passing case with a note in `<system-out>`.
- */
-export function junitXml(reports: readonly ExperimentReport[]): string {
+/** One `<testsuite>` before rendering: its name, extra attributes, properties and classed test cases. */
+interface SuiteParts {
+  readonly name: string;
+  readonly attributes: string;
+  readonly timeSeconds: number;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly cases: readonly { readonly classname: string; readonly testCase: TestCase }[];
+}
+
+function junitDocument(documentName: string, suites: readonly SuiteParts[]): string {
   const totals = { tests: 0, failures: 0, errors: 0, skipped: 0, time: 0 };
-  const suites = reports.map((report) => {
-    const cases = [...runCases(report.run), ...report.controls.map(controlCase)];
-    const count = (kind: string) => cases.filter((c) => c.result.kind === kind).length;
-    const suite = {
-      tests: cases.length,
-      failures: count("failure"),
-      errors: count("error"),
-      skipped: count("skipped"),
-      time: (report.endedAtMillis - report.startedAtMillis) / 1000,
-    };
-    totals.tests += suite.tests;
-    totals.failures += suite.failures;
-    totals.errors += suite.errors;
-    totals.skipped += suite.skipped;
-    totals.time += suite.time;
+  const rendered = suites.map((suite) => {
+    const count = (kind: string) => suite.cases.filter((c) => c.testCase.result.kind === kind).length;
+    const tests = suite.cases.length;
+    const [failures, errors, skipped] = [count("failure"), count("error"), count("skipped")];
+    totals.tests += tests;
+    totals.failures += failures;
+    totals.errors += errors;
+    totals.skipped += skipped;
+    totals.time += suite.timeSeconds;
     const attributes =
-      `name="${xmlAttribute(report.title)}" file="${xmlAttribute(report.file)}" tests="${suite.tests}" ` +
-      `failures="${suite.failures}" errors="${suite.errors}" skipped="${suite.skipped}" time="${suite.time.toFixed(3)}" ` +
-      `timestamp="${new Date(report.startedAtMillis).toISOString()}"`;
-    const properties = [
-      `      <property name="status" value="${xmlAttribute(report.status)}"/>`,
-      `      <property name="profile" value="${xmlAttribute(report.profile)}"/>`,
-    ];
+      `name="${xmlAttribute(suite.name)}"${suite.attributes} tests="${tests}" failures="${failures}" ` +
+      `errors="${errors}" skipped="${skipped}" time="${suite.timeSeconds.toFixed(3)}"`;
     return [
       `  <testsuite ${attributes}>`,
       "    <properties>",
-      ...properties,
+      ...Object.entries(suite.properties).map(
+        ([name, value]) => `      <property name="${xmlAttribute(name)}" value="${xmlAttribute(value)}"/>`,
+      ),
       "    </properties>",
-      ...cases.map((testCase) => testCaseXml(report.title, testCase)),
+      ...suite.cases.map(({ classname, testCase }) => testCaseXml(classname, testCase)),
       "  </testsuite>",
     ].join("\n");
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="shakedown" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" skipped="${totals.skipped}" time="${totals.time.toFixed(3)}">`,
-    ...suites,
+    `<testsuites name="${xmlAttribute(documentName)}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" skipped="${totals.skipped}" time="${totals.time.toFixed(3)}">`,
+    ...rendered,
     "</testsuites>",
     "",
   ].join("\n");
+}
+
+const reportSeconds = (report: ExperimentReport) => (report.endedAtMillis - report.startedAtMillis) / 1000;
+
+/**
+ * JUnit XML, the format CI systems read: one test suite per experiment, one test case per assertion and per
+ * negative control. A control that failed as expected is a passing case with a note in `<system-out>`.
+ */
+export function junitXml(reports: readonly ExperimentReport[]): string {
+  return junitDocument(
+    "shakedown",
+    reports.map((report) => ({
+      name: report.title,
+      attributes: ` file="${xmlAttribute(report.file)}" timestamp="${new Date(report.startedAtMillis).toISOString()}"`,
+      timeSeconds: reportSeconds(report),
+      properties: { status: report.status, profile: report.profile },
+      cases: [...runCases(report.run), ...report.controls.map(controlCase)].map((testCase) => ({
+        classname: report.title,
+        testCase,
+      })),
+    })),
+  );
+}
+
+/** The experiment as written, as one test case: its status, with every measured value beside its bar. */
+function caseRunCase(report: ExperimentReport): TestCase {
+  const run = report.run;
+  const measured = run.assertions
+    .map((outcome) => `${outcome.valid === true ? "ok  " : "FAIL"} ${outcome.name}: ${measuredText(outcome)}`)
+    .join("\n");
+  const timeSeconds = (run.endedAtMillis - run.startedAtMillis) / 1000;
+  const reason = run.reason ?? run.status;
+  const result: TestCase["result"] =
+    run.status === "passed"
+      ? { kind: "passed", note: measured }
+      : run.status === "failed"
+        ? { kind: "failure", message: reason, detail: measured }
+        : run.status === "error"
+          ? { kind: "error", message: reason, detail: measured }
+          : { kind: "skipped", message: reason };
+  return { name: report.title, timeSeconds, result };
+}
+
+/** A gate suite's reports, each with its case id (the experiment file's name). */
+export interface GateSuiteReports {
+  readonly name: string;
+  readonly cases: readonly { readonly id: string; readonly report: ExperimentReport }[];
+}
+
+/**
+ * The gate's JUnit XML: one test suite per gate suite, and in it, per case, one test case for the experiment
+ * as written and one per negative control (classname `<suite>.<case>`). A suite with no cases yet is an
+ * empty test suite that says so in its properties.
+ */
+export function gateJunitXml(suites: readonly GateSuiteReports[]): string {
+  return junitDocument(
+    "shakedown gate",
+    suites.map((suite) => ({
+      name: suite.name,
+      attributes:
+        suite.cases[0] === undefined
+          ? ""
+          : ` timestamp="${new Date(suite.cases[0].report.startedAtMillis).toISOString()}"`,
+      timeSeconds: suite.cases.reduce((sum, c) => sum + reportSeconds(c.report), 0),
+      properties: { cases: suite.cases.length === 0 ? "none yet" : String(suite.cases.length) },
+      cases: suite.cases.flatMap(({ id, report }) =>
+        [caseRunCase(report), ...report.controls.map(controlCase)].map((testCase) => ({
+          classname: `${suite.name}.${id}`,
+          testCase,
+        })),
+      ),
+    })),
+  );
 }

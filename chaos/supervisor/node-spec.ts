@@ -13,6 +13,8 @@ export interface NodeSpec {
    * then listens on its host's address. Omitted: the node runs in the supervisor's own namespace.
    */
   netns?: string;
+  /** The address the node listens on and is reached at: its host's in a namespace. Default 127.0.0.1. */
+  host?: string;
   /** The ports the node listens on, by name, chosen before it starts. */
   ports: Record<string, number>;
   /** Resolves true once the node serves; polled until it does or `startTimeoutMillis` runs out. */
@@ -37,6 +39,8 @@ export interface NodeStatus {
   role: string;
   pid: number;
   state: NodeState;
+  /** Where the node's ports are reached from the engine's namespace (`NodeSpec.host`). */
+  host: string;
   ports: Record<string, number>;
   restarts: number;
   exitCode: number | null;

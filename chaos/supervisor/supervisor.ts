@@ -156,6 +156,7 @@ export class Supervisor {
       role: spec.role,
       pid: child.pid,
       state: "starting",
+      host: spec.host ?? "127.0.0.1",
       ports: spec.ports,
       restarts,
       exitCode: null,

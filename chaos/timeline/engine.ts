@@ -6,6 +6,7 @@ import type { Load } from "../experiment/types.js";
 import type { RunTimes } from "../experiment/windows.js";
 import type { Journal } from "../journal/write-ahead.js";
 import type { Clock } from "./clock.js";
+import type { RunObserver } from "./observer.js";
 
 /** A load that is running; `done` settles when it has run its duration or was stopped. */
 export interface RunningLoad {
@@ -49,6 +50,8 @@ export interface Engine {
   readonly stepTimeoutMillis?: number;
   /** Run ids; random UUIDs by default. */
   readonly newRunId?: () => string;
+  /** Sees each run as it happens (the collector's run store); none by default. */
+  readonly observer?: RunObserver;
 }
 
 /** An engine that loads nothing and records nothing: a base for tests and dry runs to override parts of. */

@@ -10,6 +10,7 @@ import type { Control, Experiment, FaultAction, Measurement } from "../experimen
 import { type RunTimes, resolveWindow } from "../experiment/windows.js";
 import { type RunStatus, worstStatus } from "../journal/status.js";
 import type { Engine, RunningLoad } from "./engine.js";
+import { guardedObserver, noObserver, type RunObserver, type RunPhase } from "./observer.js";
 import type {
   ControlOutcome,
   ControlVerdict,
@@ -46,6 +47,7 @@ function describe(error: unknown): string {
 /** One run of an experiment (or of one of its negative controls), as the Chaos Toolkit run loop does it. */
 class Run {
   private readonly runId: string;
+  private readonly groupId: string;
   private readonly signal: AbortSignal;
   private readonly events: TimelineEvent[] = [];
   private readonly errors: string[] = [];
@@ -63,15 +65,22 @@ class Run {
   private methodEndedAtMillis: number | null = null;
   private load: RunningLoad | null = null;
   private history: Promise<History> | null = null;
+  private phase: RunPhase | null = null;
+  private readonly observer: RunObserver;
 
   constructor(
     private readonly experiment: Experiment,
     private readonly engine: Engine,
     private readonly control: Control | null,
+    groupId: string | null,
   ) {
     this.runId = (engine.newRunId ?? randomUUID)();
+    this.groupId = groupId ?? this.runId;
     this.signal = engine.signal ?? new AbortController().signal;
     this.startedAtMillis = engine.clock.now();
+    this.observer = guardedObserver(engine.observer ?? noObserver, (call, error) =>
+      this.event("observer-failed", undefined, `${call}: ${describe(error)}`),
+    );
     for (const action of experiment.method) this.windows.set(action.id, this.newWindow(action));
   }
 
@@ -93,6 +102,22 @@ class Run {
 
   private now(): number {
     return this.engine.clock.now();
+  }
+
+  private enterPhase(phase: RunPhase): void {
+    this.phase = phase;
+    this.observer.phaseStarted(this.runId, phase, this.now());
+  }
+
+  private leavePhase(): void {
+    if (this.phase === null) return;
+    this.observer.phaseEnded(this.runId, this.phase, this.now());
+    this.phase = null;
+  }
+
+  /** Tells the observer where a fault's life cycle is; a copy, since the window keeps changing. */
+  private faultChanged(window: FaultWindow): void {
+    this.observer.faultChanged(this.runId, { ...window });
   }
 
   private event(op: string, actionId?: string, detail?: string): void {
@@ -140,6 +165,7 @@ class Run {
 
   private context(): Omit<EvaluationContext, "window"> {
     return {
+      times: this.times(),
       telemetry: this.engine.telemetry,
       http: this.engine.http,
       signal: this.signal,
@@ -168,6 +194,16 @@ class Run {
       file: this.experiment.file,
       timeMillis: this.startedAtMillis,
     });
+    this.observer.runStarted({
+      runId: this.runId,
+      groupId: this.groupId,
+      title: this.experiment.title,
+      description: this.experiment.description,
+      file: this.experiment.file,
+      control: this.control,
+      startedAtMillis: this.startedAtMillis,
+      faults: [...this.windows.values()].map((window) => ({ ...window })),
+    });
     const disabled: string[] = [];
     try {
       for (const name of this.control?.disable ?? []) {
@@ -178,6 +214,7 @@ class Run {
       }
       await this.method();
     } catch (error) {
+      this.leavePhase();
       if (this.signal.aborted) this.problem("aborted", `aborted: ${describe(this.signal.reason)}`);
       else if (error instanceof RunEnd) this.problem(error.status, error.reason);
       else this.problem("error", describe(error));
@@ -194,7 +231,7 @@ class Run {
     }
     const endedAtMillis = this.now();
     journal.append({ type: "run-ended", runId: this.runId, status, timeMillis: endedAtMillis });
-    return {
+    const record: RunRecord = {
       runId: this.runId,
       title: this.experiment.title,
       file: this.experiment.file,
@@ -212,6 +249,8 @@ class Run {
       events: this.events,
       errors: this.errors,
     };
+    this.observer.runEnded(record);
+    return record;
   }
 
   private async method(): Promise<void> {
@@ -228,6 +267,7 @@ class Run {
         case "start-method":
           this.methodStartedAtMillis = this.now();
           this.event("start-method");
+          this.enterPhase("method");
           break;
         case "start-load": {
           this.event("start-load");
@@ -263,6 +303,7 @@ class Run {
         case "end-method":
           this.methodEndedAtMillis = this.now();
           this.event("end-method");
+          this.leavePhase();
           break;
       }
     }
@@ -270,8 +311,10 @@ class Run {
 
   private async checkSteadyState(phase: "before" | "after"): Promise<void> {
     this.event("check-steady-state", undefined, phase);
+    this.enterPhase(`steady-state-${phase}`);
     const outcomes = await this.measure(this.experiment.steadyState.probes);
     this.steadyState[phase] = outcomes;
+    this.leavePhase();
     const failing = outcomes.filter((outcome) => outcome.valid !== true);
     if (failing.length === 0) return;
     const names = failing.map((outcome) => `${outcome.name} (${outcome.reason ?? outcome.valid})`).join("; ");
@@ -296,6 +339,7 @@ class Run {
     this.event("journal-intent", action.id);
     window.injectedAtMillis = this.now();
     this.event("inject", action.id);
+    this.faultChanged(window);
     let injection: Injection;
     try {
       injection = await this.bounded(`inject of ${what}`, () =>
@@ -303,6 +347,7 @@ class Run {
       );
     } catch (error) {
       window.error = describe(error);
+      this.faultChanged(window);
       if (error instanceof StepTimeoutError) {
         // The inject may still land after we stopped waiting: its intent stays pending for `recover`.
         throw new RunEnd("error", `${window.error}; run \`shakedown recover\``);
@@ -325,6 +370,7 @@ class Run {
     }
     window.verification = verification;
     window.verifiedAtMillis = this.now();
+    this.faultChanged(window);
     if (!verification.tookEffect) {
       throw new RunEnd("error", `${what} did not take effect: ${verification.evidence}`);
     }
@@ -336,12 +382,14 @@ class Run {
       await this.bounded(`heal of fault ${active.window.id}`, () => active.unit.heal(active.injection));
     } catch (error) {
       active.window.error = `heal failed: ${describe(error)}`;
+      this.faultChanged(active.window);
       throw new RunEnd(
         "error",
         `fault ${active.window.id} (${active.window.fault}) could not be healed: ${describe(error)}`,
       );
     }
     active.window.healedAtMillis = this.now();
+    this.faultChanged(active.window);
     this.active.splice(this.active.indexOf(active), 1);
     this.engine.journal.append({
       type: "healed",
@@ -418,12 +466,14 @@ class Run {
   }
 }
 
+/** One run; `groupId` ties a negative control's run to its experiment's run (by default the run's own id). */
 export function runOnce(
   experiment: Experiment,
   engine: Engine,
   control: Control | null = null,
+  groupId: string | null = null,
 ): Promise<RunRecord> {
-  return new Run(experiment, engine, control).execute();
+  return new Run(experiment, engine, control, groupId).execute();
 }
 
 const VERDICTS: Readonly<Record<RunStatus, ControlVerdict>> = {
@@ -432,6 +482,11 @@ const VERDICTS: Readonly<Record<RunStatus, ControlVerdict>> = {
   error: "error",
   aborted: "aborted",
 };
+
+/** What a negative control's run status means for the control: it was meant to fail. */
+export function controlVerdict(status: RunStatus): ControlVerdict {
+  return VERDICTS[status];
+}
 const VERDICT_STATUS: Readonly<Record<ControlVerdict, RunStatus>> = {
   "failed-as-expected": "passed",
   "passed-unexpectedly": "failed",
@@ -439,6 +494,22 @@ const VERDICT_STATUS: Readonly<Record<ControlVerdict, RunStatus>> = {
   aborted: "aborted",
   skipped: "aborted",
 };
+
+/** Tells the observer of a control that will not run, so a stored group lists every control. */
+function reportSkipped(experiment: Experiment, engine: Engine, control: Control, groupId: string): void {
+  if (engine.observer === undefined) return;
+  // Nothing to record a failure in: the run this would belong to never happens. The observer reports its own.
+  guardedObserver(engine.observer, () => {}).controlSkipped({
+    runId: (engine.newRunId ?? randomUUID)(),
+    groupId,
+    title: experiment.title,
+    description: experiment.description,
+    file: experiment.file,
+    control,
+    timeMillis: engine.clock.now(),
+    reason: "skipped: the experiment was aborted before this negative control ran",
+  });
+}
 
 /**
  * Runs an experiment, then each negative control (the same experiment with defenses off). It passes when
@@ -451,10 +522,11 @@ export async function runExperiment(experiment: Experiment, engine: Engine): Pro
   for (const control of experiment.controls) {
     if (engine.signal?.aborted) {
       controls.push({ control, verdict: "skipped", run: null });
+      reportSkipped(experiment, engine, control, run.runId);
       continue;
     }
-    const record = await runOnce(experiment, engine, control);
-    controls.push({ control, verdict: VERDICTS[record.status], run: record });
+    const record = await runOnce(experiment, engine, control, run.runId);
+    controls.push({ control, verdict: controlVerdict(record.status), run: record });
   }
   const status = worstStatus(run.status, ...controls.map((outcome) => VERDICT_STATUS[outcome.verdict]));
   const culprit = controls.find((outcome) => VERDICT_STATUS[outcome.verdict] === status);

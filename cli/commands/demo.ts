@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { runExperiments } from "../../chaos/engine/run.js";
+import { openEngineRunStore } from "../../chaos/engine/run-store.js";
 import { SHOP_TELEMETRY_LAG_MILLIS } from "../../chaos/engine/shop.js";
 import { openTelemetry } from "../../chaos/engine/telemetry.js";
 import { loadExperiment } from "../../chaos/experiment/load.js";
@@ -21,14 +22,18 @@ interface DemoFlags extends UpFlags {
   experiment: boolean;
 }
 
-const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "sample.yaml");
+const SAMPLE_EXPERIMENT = join(projectRoot, "fixtures", "experiments", "failover", "kill-catalog.yaml");
 
-/** Runs the sample experiment against the running shop and writes its reports under the run directory. */
+/**
+ * Runs the sample experiment against the running shop, stores its runs in the collector's database (so the
+ * dashboards show them) and writes its reports under the run directory.
+ */
 async function runSample(shop: RunningShop, api: string, dbPath: string, runDir: string): Promise<void> {
   const experiment = loadExperiment(SAMPLE_EXPERIMENT, { faults: faultCatalog() });
   console.log(`demo: running the sample experiment: ${experiment.title} (about a minute)`);
   const journal = new FileJournal(join(runDir, "journal.jsonl"));
   const telemetry = openTelemetry(dbPath);
+  const runStore = openEngineRunStore(dbPath, (line) => console.log(`demo: ${line}`));
   try {
     const outcome = await runExperiments([experiment], {
       topology: shop.supervisor,
@@ -36,6 +41,7 @@ async function runSample(shop: RunningShop, api: string, dbPath: string, runDir:
       telemetry: telemetry.telemetry,
       seed: 1,
       telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
+      ...(runStore === undefined ? {} : { runStore }),
     });
     const reportDir = join(runDir, "report");
     writeReports(outcome.reports, { reportDir, evidence: outcome.evidence, collectorApiUrl: api });
@@ -44,6 +50,7 @@ async function runSample(shop: RunningShop, api: string, dbPath: string, runDir:
     }
     console.log(`demo: experiment report ${join(reportDir, "report.html")}`);
   } finally {
+    runStore?.close();
     journal.close();
     telemetry.close();
   }
@@ -90,7 +97,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--orders <n>", "orders placed in the session", flag("--orders", positiveInteger), 10)
     .option("--no-experiment", "skip the sample experiment after the session")
     .action(async (flags: DemoFlags) => {
-      const { collector, shop, dbPath, stop } = await bringUp(flags);
+      const { collector, shop, dbPath, stop } = await bringUp(flags, "shakedown demo");
       const api = collector.urls.api;
       try {
         const session = await shopSession(shop.topology.gatewayUrls[0] as string, { orders: flags.orders });

@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { acquireLock, runState } from "../../chaos/engine/state.js";
 import { startCollector } from "../../collector/collector.js";
 import { PROFILES, type Profile } from "../../fixtures/shop/topology/profiles.js";
 import { rssBytes, startShop } from "../../fixtures/shop/topology/start.js";
@@ -26,12 +27,25 @@ export function parseProfile(text: string): Profile {
   return text as Profile;
 }
 
-/** Brings up the collector and the shop; resolves once every node is healthy, with a stop function. */
-export async function bringUp(flags: UpFlags) {
-  const options = collectorOptions(flags);
-  const collector = await startCollector(options);
-  printListening(collector, options.dbPath);
+/**
+ * Brings up the collector and the shop; resolves once every node is healthy, with a stop function. Holds
+ * the engine lock of the run directory from before the first process starts until `stop` has stopped the
+ * last (or the process exits), so that no `shakedown run` or `recover` stops or heals the shop's nodes
+ * under it, and no second `up` starts over its files. `command` names the holder in the error they get.
+ */
+export async function bringUp(flags: UpFlags, command: string) {
+  const release = acquireLock(runState(flags.runDir), command);
+  process.once("exit", release);
+  let collector: Awaited<ReturnType<typeof startCollector>>;
   let shop: Awaited<ReturnType<typeof startShop>>;
+  const options = collectorOptions(flags);
+  try {
+    collector = await startCollector(options);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  printListening(collector, options.dbPath);
   try {
     shop = await startShop({
       profile: flags.profile,
@@ -41,6 +55,7 @@ export async function bringUp(flags: UpFlags) {
     });
   } catch (error) {
     await collector.close();
+    release();
     throw error;
   }
   const totalRss = shop.nodesRssBytes() + rssBytes(process.pid);
@@ -55,8 +70,12 @@ export async function bringUp(flags: UpFlags) {
     shop,
     dbPath: options.dbPath,
     stop: async () => {
-      await shop.stop();
-      await collector.close();
+      try {
+        await shop.stop();
+        await collector.close();
+      } finally {
+        release();
+      }
     },
   };
 }
@@ -77,8 +96,10 @@ export function registerUpCommand(program: Command): void {
   addUpFlags(
     program.command("up").description("run the collector and the reference shop until Ctrl-C"),
   ).action(async (flags: UpFlags) => {
-    const { stop } = await bringUp(flags);
+    const starting = bringUp(flags, "shakedown up");
+    // Listening from the start: a Ctrl-C while the shop comes up stops what has started, then the rest.
+    closeOnSignals(async () => (await starting).stop());
+    await starting;
     console.log("shakedown up: running; press Ctrl-C to stop every process it started");
-    closeOnSignals(stop);
   });
 }

@@ -9,6 +9,7 @@ import {
   type SeriesPointsQuery,
 } from "../query/metrics.js";
 import type { RedQuery } from "../query/red.js";
+import type { RunSearch } from "../query/runs.js";
 import { SPAN_STATUSES, type SpanStatusName, type TraceSearch } from "../query/traces.js";
 import { Buckets, defaultStepMs, MAX_BUCKETS, NS_PER_MS, type TimeWindow } from "../query/window.js";
 
@@ -326,4 +327,38 @@ export function seriesPointsParams(url: string, seriesId: string, nowMs: number)
   };
   params.done();
   return query;
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** A run id as the engine makes them (a UUID by default): letters, digits, `.`, `_`, `:`, `-`; at most 128. */
+export function runParams(url: string, runId: string): string {
+  const params = QueryParams.of(url);
+  params.done();
+  if (!RUN_ID.test(runId)) {
+    fail("runId", `must be 1 to 128 letters, digits, ".", "_", ":" or "-", got "${runId}"`);
+  }
+  return runId;
+}
+
+/** Nanoseconds to whole milliseconds, rounded up: a run starting at ms m is at or after t exactly when m ≥ ⌈t⌉. */
+const ceilMs = (ns: bigint): number => Number((ns + NS_PER_MS - 1n) / NS_PER_MS);
+
+/** Runs are few, so without `start` and `end` the list covers all time; each bound given limits it. */
+export function runSearchParams(url: string, nowMs: number): RunSearch {
+  const params = QueryParams.of(url);
+  const start = params.string("start");
+  const end = params.string("end");
+  const startNs = start === undefined ? undefined : parseTime("start", start, nowMs);
+  const endNs = end === undefined ? undefined : parseTime("end", end, nowMs);
+  if (startNs !== undefined && endNs !== undefined && startNs >= endNs) fail("start", "must be before end");
+  const search: RunSearch = {
+    ...(startNs === undefined ? {} : { startMs: ceilMs(startNs) }),
+    ...(endNs === undefined ? {} : { endMs: ceilMs(endNs) }),
+    limit: limit(params, 100),
+  };
+  const experiment = params.string("experiment");
+  if (experiment !== undefined) search.experiment = experiment;
+  params.done();
+  return search;
 }

@@ -5,6 +5,7 @@ import { dependencyGraph } from "../query/dependencies.js";
 import { searchLogs } from "../query/logs.js";
 import { listSeries, queryMetric, seriesPoints } from "../query/metrics.js";
 import { redMetrics } from "../query/red.js";
+import { getRun, listRuns } from "../query/runs.js";
 import { listServices } from "../query/services.js";
 import { getTrace, searchTraces } from "../query/traces.js";
 import {
@@ -12,6 +13,8 @@ import {
   metricQueryParams,
   metricsListParams,
   redParams,
+  runParams,
+  runSearchParams,
   seriesPointsParams,
   traceParams,
   traceSearchParams,
@@ -41,6 +44,8 @@ export function createApiRouter(db: Database.Database): express.Router {
   );
   get("/metrics/query", (request) => queryMetric(db, metricQueryParams(request.originalUrl, Date.now())));
   get("/logs", (request) => searchLogs(db, logSearchParams(request.originalUrl, Date.now())));
+  get("/runs", (request) => listRuns(db, runSearchParams(request.originalUrl, Date.now())));
+  get("/runs/:runId", (request) => getRun(db, runParams(request.originalUrl, String(request.params.runId))));
 
   router.use((request) => {
     throw new NotFoundError(`endpoint ${request.method} ${request.baseUrl}${request.path}`);

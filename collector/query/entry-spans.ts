@@ -60,3 +60,32 @@ export function entryCounts(db: Database.Database, service: string, window: Time
   );
   return { calls: Number(row?.calls ?? 0n), errors: Number(row?.errors ?? 0n) };
 }
+
+/**
+ * How long before a window a request that ended in it may have started: the bound that lets the start-time
+ * index find it. Ten minutes is far beyond any request deadline in the shop or a load's timeout.
+ */
+export const LONGEST_REQUEST_NS = 600_000_000_000n;
+
+/**
+ * The spans in which `service` received work and which ended during the window, by end time: a request's
+ * outcome is known when it ends, so this is what a signal over time (errors per second) is built from.
+ */
+export function entrySpansEndingIn(db: Database.Database, service: string, window: TimeWindow): EntrySpan[] {
+  const started = { startNs: window.startNs - LONGEST_REQUEST_NS, endNs: window.endNs };
+  const sql = `SELECT s.start_ns AS startNs, s.duration_ns AS durationNs, s.status_code AS statusCode
+    FROM spans s WHERE ${OF_SERVICE} AND s.end_ns >= ? AND s.end_ns < ? AND ${entryCondition(db, service, started)}
+    ORDER BY s.end_ns`;
+  const rows = statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(db, sql).all(
+    service,
+    started.startNs,
+    started.endNs,
+    window.startNs,
+    window.endNs,
+  );
+  return rows.map((row) => ({
+    startNs: row.startNs,
+    durationNs: Number(row.durationNs),
+    error: row.statusCode === 2n,
+  }));
+}

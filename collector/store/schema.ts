@@ -6,6 +6,10 @@ export const SCHEMA_VERSION = 1;
  * One SQLite file holds every signal. Attribute maps, events, links and point details live inline as JSON
  * text (never one row per attribute); resources and scopes are interned once and referenced by id. Ids are
  * 16- and 8-byte BLOBs, timestamps integer nanoseconds since the Unix epoch.
+ *
+ * Experiment runs live beside the telemetry (`runs` and its `run_*` tables, written by the chaos engine through
+ * collector/store/runs.ts): their times are epoch milliseconds, as the engine keeps them, and retention leaves
+ * them alone, since a run stays worth reading after its spans are gone.
  */
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -113,6 +117,88 @@ CREATE INDEX IF NOT EXISTS logs_by_service_ts ON logs(service_name, ts_ns);
 CREATE INDEX IF NOT EXISTS logs_by_ts ON logs(ts_ns);
 
 CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(body, content='', contentless_delete=1);
+
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  group_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  file TEXT NOT NULL,
+  description TEXT,
+  control TEXT,
+  status TEXT NOT NULL,
+  verdict TEXT,
+  reason TEXT,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER,
+  method_start_ms INTEGER,
+  method_end_ms INTEGER,
+  engine_pid INTEGER,
+  engine_start_ticks TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start_ms);
+CREATE INDEX IF NOT EXISTS runs_by_group ON runs(group_id, start_ms);
+
+CREATE TABLE IF NOT EXISTS run_phases (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  name TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS run_faults (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  position INTEGER NOT NULL,
+  action_id TEXT NOT NULL,
+  fault TEXT NOT NULL,
+  target TEXT NOT NULL,
+  config TEXT NOT NULL,
+  scheduled_at_ms INTEGER NOT NULL,
+  injected_at_ms INTEGER,
+  verified_at_ms INTEGER,
+  healed_at_ms INTEGER,
+  verification TEXT,
+  error TEXT,
+  PRIMARY KEY (run_id, action_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS run_outcomes (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  stage TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  description TEXT,
+  window_label TEXT NOT NULL,
+  window_start_ms INTEGER,
+  window_end_ms INTEGER,
+  valid TEXT NOT NULL,
+  measured REAL,
+  unit TEXT NOT NULL,
+  bar TEXT,
+  reason TEXT,
+  trace_ids TEXT NOT NULL,
+  PRIMARY KEY (run_id, stage, position)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS run_series (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  points TEXT NOT NULL,
+  PRIMARY KEY (run_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS run_failing_requests (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  position INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  status INTEGER,
+  latency_ms REAL,
+  trace_id TEXT,
+  PRIMARY KEY (run_id, position)
+) WITHOUT ROWID;
 `;
 
 export interface OpenOptions {

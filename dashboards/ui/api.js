@@ -8,6 +8,7 @@
  * @import { RedBucket } from "../../collector/query/red.js"
  * @import { SeriesSummary, MetricQueryResult } from "../../collector/query/metrics.js"
  * @import { LogRecord } from "../../collector/query/logs.js"
+ * @import { RunSummary, RunDetail } from "../../collector/query/runs.js"
  */
 
 /** A failed request, with the problem detail the API answered (RFC 9457) or what went wrong on the way. */
@@ -121,4 +122,18 @@ export const api = {
    * @returns {Promise<{ logs: LogRecord[] }>}
    */
   logs: (params, signal) => get("/logs", params, signal),
+
+  /**
+   * @param {Window & { limit?: number, experiment?: string }} params
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<{ runs: RunSummary[] }>}
+   */
+  runs: (params, signal) => get("/runs", params, signal),
+
+  /**
+   * @param {string} runId
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<{ run: RunDetail }>}
+   */
+  run: (runId, signal) => get(`/runs/${encodeURIComponent(runId)}`, {}, signal),
 };

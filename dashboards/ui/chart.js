@@ -10,16 +10,70 @@ import { h } from "./dom.js";
  *   format: (value: number) => string,
  *   height?: number,
  *   sync?: string,
+ *   xAxis?: { format(value: number): string },
  * }} ChartOptions
+ * `xAxis`: x is a plain number (e.g. seconds from a run's start) labelled by `format`, not a time.
+ */
+
+/**
+ * A stretch of x to shade (a fault window) or a moment to mark (a phase boundary), in the chart's x units.
+ * @typedef {{ from: number, to: number, label: string, open?: boolean }} Band
+ * @typedef {{ at: number, label: string }} Mark
  */
 
 /**
  * @typedef {{
  *   el: HTMLElement,
- *   setData(columns: Columns, xRange: [number, number]): void,
+ *   setData(columns: Columns, xRange: [number, number], yMax?: number): void,
+ *   setBands(bands: Band[], marks?: Mark[]): void,
  *   destroy(): void,
  * }} TimeChart
  */
+
+/**
+ * Draws bands and marks as elements under the plot's canvas, placed from the x scale on every redraw (data,
+ * zoom, resize). Elements rather than canvas paint, so what is shaded can be read from the DOM.
+ * @param {() => { bands: Band[], marks: Mark[] }} current
+ * @returns {uPlot.Plugin}
+ */
+function shadingPlugin(current) {
+  const layer = h("div", { class: "shading" });
+  /** @param {uPlot} u */
+  const place = (u) => {
+    const { bands, marks } = current();
+    const width = u.over.clientWidth;
+    const x = (/** @type {number} */ v) => Math.min(Math.max(u.valToPos(v, "x"), 0), width);
+    layer.replaceChildren(
+      ...bands.map((band) => {
+        const left = x(band.from);
+        return h(
+          "div",
+          {
+            class: `band${band.open ? " open" : ""}`,
+            title: band.label,
+            dataset: { label: band.label },
+            style: { left: `${left}px`, width: `${Math.max(x(band.to) - left, 1)}px` },
+          },
+          h("span", { text: band.label }),
+        );
+      }),
+      ...marks.map((mark) =>
+        h("div", {
+          class: "mark",
+          title: mark.label,
+          dataset: { label: mark.label },
+          style: { left: `${x(mark.at)}px` },
+        }),
+      ),
+    );
+  };
+  return {
+    hooks: {
+      init: [(u) => u.under.append(layer)],
+      draw: [place],
+    },
+  };
+}
 
 /**
  * A uPlot time-series chart that keeps what it shows until it is given new data: pausing live refresh leaves
@@ -36,9 +90,13 @@ export function timeChart(options) {
   let chart;
   /** @type {[number, number] | undefined} */
   let xRange;
+  /** @type {number | undefined} */
+  let yMax;
   let zoomed = false;
   /** @type {ResizeObserver | undefined} */
   let observer;
+  /** @type {{ bands: Band[], marks: Mark[] }} */
+  let shading = { bands: [], marks: [] };
 
   /** @param {Columns} columns */
   const create = (columns) => {
@@ -52,11 +110,26 @@ export function timeChart(options) {
           drag: { x: true, y: false },
         },
         scales: {
-          x: { time: true, range: (_u, min, max) => (zoomed || xRange === undefined ? [min, max] : xRange) },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          x: {
+            time: options.xAxis === undefined,
+            range: (_u, min, max) => (zoomed || xRange === undefined ? [min, max] : xRange),
+          },
+          y: {
+            range: (_u, _min, max) => {
+              const top = Math.max(max, yMax ?? 0);
+              return [0, top > 0 ? top * 1.1 : 1];
+            },
+          },
         },
         axes: [
-          { stroke: "#5b6472", grid: { stroke: "#eceff3" }, ticks: { stroke: "#d5dae1" } },
+          {
+            stroke: "#5b6472",
+            grid: { stroke: "#eceff3" },
+            ticks: { stroke: "#d5dae1" },
+            ...(options.xAxis === undefined
+              ? {}
+              : { values: (_u, splits) => splits.map((v) => options.xAxis?.format(v) ?? String(v)) }),
+          },
           {
             stroke: "#5b6472",
             size: 64,
@@ -67,7 +140,13 @@ export function timeChart(options) {
         ],
         legend: { live: true },
         series: [
-          {},
+          options.xAxis === undefined
+            ? {}
+            : {
+                label: "At",
+                value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) =>
+                  v === null ? "–" : (options.xAxis?.format(v) ?? String(v)),
+              },
           ...options.series.map((s) => ({
             label: s.label,
             stroke: s.color,
@@ -79,6 +158,7 @@ export function timeChart(options) {
               v === null ? "–" : options.format(v),
           })),
         ],
+        plugins: [shadingPlugin(() => shading)],
         hooks: {
           setSelect: [
             (u) => {
@@ -104,12 +184,18 @@ export function timeChart(options) {
 
   return {
     el,
-    setData(columns, range) {
+    setData(columns, range, max) {
       xRange = range;
+      yMax = max;
       const points = columns.slice(1).reduce((n, ys) => n + ys.filter((v) => v !== null).length, 0);
       el.dataset.points = String(points);
       if (chart === undefined) create(columns);
       else chart.setData(/** @type {uPlot.AlignedData} */ (columns), !zoomed);
+    },
+    setBands(bands, marks = []) {
+      shading = { bands, marks };
+      el.dataset.bands = String(bands.length);
+      chart?.redraw(false);
     },
     destroy() {
       observer?.disconnect();

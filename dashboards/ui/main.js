@@ -3,10 +3,13 @@ import "./style.css";
 import { h, notice, replace, select } from "./dom.js";
 import { formatClockMs } from "./lib/format.js";
 import { parseRoute, routeHash } from "./lib/route.js";
+import { compareView } from "./views/compare.js";
 import { logsView } from "./views/logs.js";
 import { mapView } from "./views/map.js";
 import { metricsView } from "./views/metrics.js";
 import { overviewView } from "./views/overview.js";
+import { runView } from "./views/run.js";
+import { runsView } from "./views/runs.js";
 import { serviceView } from "./views/service.js";
 import { traceView } from "./views/trace.js";
 import { tracesView } from "./views/traces.js";
@@ -60,6 +63,7 @@ const NAV = /** @type {const} */ ([
   ["traces", "Traces"],
   ["metrics", "Metrics"],
   ["logs", "Logs"],
+  ["runs", "Experiments"],
 ]);
 
 const navLinks = NAV.map(([view, label]) =>
@@ -173,7 +177,8 @@ function mount() {
     const active =
       link.dataset.view === route.view ||
       (link.dataset.view === "overview" && route.view === "service") ||
-      (link.dataset.view === "traces" && route.view === "trace");
+      (link.dataset.view === "traces" && route.view === "trace") ||
+      (link.dataset.view === "runs" && (route.view === "run" || route.view === "compare"));
     link.classList.toggle("active", active);
   }
   switch (route.view) {
@@ -197,6 +202,15 @@ function mount() {
       break;
     case "logs":
       view = logsView(context, route.params);
+      break;
+    case "runs":
+      view = runsView(context, route.params);
+      break;
+    case "run":
+      view = runView(context, route.id);
+      break;
+    case "compare":
+      view = compareView(context, route.params);
       break;
     default:
       view = {

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../collector/paths.js";
+import { getRun, listRuns } from "../../collector/query/runs.js";
+import { openDatabase } from "../../collector/store/schema.js";
 
 const run = promisify(execFile);
 
@@ -46,5 +48,30 @@ describe("shakedown demo", () => {
     );
     expect(stdout).toMatch(/demo: experiment passed/);
     expect(existsSync(join(dir, "run", "report", "report.html"))).toBe(true);
+
+    // The sample's run and its negative control's run are in the collector's database, as one group.
+    const db = openDatabase(join(dir, "demo.db"), { readonly: true });
+    try {
+      const [control, run] = listRuns(db, { limit: 10 }).runs;
+      expect(run).toMatchObject({
+        title: "Kill a catalog replica under load",
+        control: null,
+        status: "passed",
+      });
+      expect(control).toMatchObject({ groupId: run?.runId, verdict: "failed-as-expected" });
+      const detail = getRun(db, run?.runId as string).run;
+      expect(detail.faults).toEqual([
+        expect.objectContaining({
+          id: "kill-catalog",
+          fault: "kill",
+          error: null,
+          verification: expect.any(String),
+        }),
+      ]);
+      expect(detail.faults[0]?.healedAtMs).not.toBeNull();
+      expect(detail.series.map((series) => series.name)).toEqual(["ok", "failed", "p99 latency"]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -56,6 +56,10 @@ describe("shakedown recover", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^healed pause \(run [0-9a-f-]+, action pause\)$/m);
+    // The run the engine had stored as running in the collector's database is marked aborted.
+    expect(result.stdout).toMatch(
+      /^marked run [0-9a-f-]+ in .*\.data\/shakedown\.db aborted: its engine is gone$/m,
+    );
     for (const owned of orphans)
       expect(result.stdout).toContain(`stopped orphan ${owned.name} (pid ${owned.pid})`);
     for (const owned of orphans) {

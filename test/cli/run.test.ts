@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,33 +5,13 @@ import { XMLValidator } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { PidRegistry, stillRunning } from "../../chaos/supervisor/pid-registry.js";
 import { projectRoot } from "../../collector/paths.js";
+import { getRun, listRuns } from "../../collector/query/runs.js";
+import { openDatabase } from "../../collector/store/schema.js";
+import { shakedown } from "../helpers/cli.js";
 
 const folder = mkdtempSync(join(tmpdir(), "shakedown-run-cli-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const topology = join(projectRoot, "dist", "test", "chaos", "faults", "fixtures", "topology.js");
-
-/** Runs the CLI in `cwd`, bounded in time; resolves with its exit code and output. */
-function shakedown(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, "bin", "shakedown.js"), ...args], { cwd });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function write(name: string, text: string): string {
   const path = join(folder, name);
@@ -90,6 +69,7 @@ describe("shakedown run", () => {
     const stateDir = join(folder, "state");
     const reportDir = join(folder, "report");
     const junit = join(folder, "junit.xml");
+    const db = join(folder, "runs.db");
     const passed = await shakedown(
       folder,
       "run",
@@ -104,6 +84,8 @@ describe("shakedown run", () => {
       reportDir,
       "--junit",
       junit,
+      "--db",
+      db,
     );
     expect(passed.stderr).toBe("");
     expect(passed.code).toBe(0);
@@ -114,6 +96,31 @@ describe("shakedown run", () => {
     expect(XMLValidator.validate(readFileSync(junit, "utf8"))).toBe(true);
     expect(readFileSync(join(reportDir, "report.html"), "utf8")).toMatch(/<svg/);
     expect(new PidRegistry(join(stateDir, "pids.jsonl")).live().filter(stillRunning)).toEqual([]);
+
+    const reader = openDatabase(db, { readonly: true });
+    try {
+      const { runs } = listRuns(reader, { limit: 10 });
+      expect(runs).toEqual([
+        expect.objectContaining({ title: "pause a web node", file: pause, status: "passed", control: null }),
+      ]);
+      const run = getRun(reader, runs[0]?.runId as string).run;
+      expect(run.phases.map((phase) => phase.name)).toEqual([
+        "steady-state-before",
+        "method",
+        "steady-state-after",
+      ]);
+      expect(run.faults).toEqual([
+        expect.objectContaining({ fault: "pause", target: { role: "web", pick: "one" }, error: null }),
+      ]);
+      const [window] = run.faults;
+      expect(window?.verification).toMatch(/state T \(stopped\)/);
+      expect((window?.injectedAtMs as number) >= (run.methodStartMs as number) + 200).toBe(true);
+      expect((window?.healedAtMs as number) >= (run.methodStartMs as number) + 500).toBe(true);
+      expect(run.steadyState.before).toEqual([expect.objectContaining({ name: "web answers", valid: true })]);
+      expect(run.series.map((series) => series.name)).toEqual(["ok", "failed", "p99 latency"]);
+    } finally {
+      reader.close();
+    }
 
     const wrong = write(
       "wrong.yaml",

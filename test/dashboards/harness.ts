@@ -40,6 +40,8 @@ export async function buildUi(): Promise<void> {
 
 export interface LoadedCollector {
   collector: Collector;
+  /** The collector's database, for tests that write experiment runs into it beside the collector. */
+  dbPath: string;
   /** The API and UI origin, e.g. http://127.0.0.1:40123 */
   url: string;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startLoadedCollector(options: { token?: string } = {}): Pr
   }
   return {
     collector,
+    dbPath: join(dir, "collector.db"),
     url: collector.urls.api,
     async close() {
       await collector.close();

@@ -1,6 +1,7 @@
 import type { History, Validity } from "../../checkers/types.js";
 import type { JsonObject } from "../fault-unit.js";
 import type { AbsoluteWindow, Telemetry } from "../telemetry.js";
+import type { RunTimes } from "../windows.js";
 
 /** Sends one request to a topology node by service name (steady-state probes); status null on no answer. */
 export interface HttpProber {
@@ -14,6 +15,8 @@ export interface HttpProber {
 export interface EvaluationContext {
   /** The resolved window; kinds that do not read one get the whole method. */
   readonly window: AbsoluteWindow;
+  /** The method's start and end and each fault's injection and heal, for kinds timed from a fault. */
+  readonly times: RunTimes;
   readonly telemetry: Telemetry;
   readonly http: HttpProber;
   /** The run's ground truth for checkers, fetched once per run on first use. */
@@ -27,6 +30,11 @@ export interface EvaluationContext {
  */
 export interface KindResult {
   readonly measured: number | null;
+  /**
+   * With `measured` null: what is known of a value still to come when the data ended (a time to recover
+   * longer than the run watched). A bar whose `max` it already exceeds is failed; otherwise it is unknown.
+   */
+  readonly atLeast?: number;
   readonly valid?: Validity;
   readonly reason?: string;
   readonly details?: Readonly<Record<string, unknown>>;
@@ -47,6 +55,10 @@ export interface AssertionKind<P extends object = object> {
   readonly bar: boolean;
   /** Whether `window` means anything to it (a single HTTP request or a checker of the whole run does not). */
   readonly windowed: boolean;
+  /** The field that names a method action (`fault: kill-catalog`); validated like a window's fault. */
+  readonly faultField?: string;
+  /** Fields of which exactly one must be given, e.g. the signal a time is measured on. */
+  readonly exactlyOneOf?: readonly string[];
   /** Unit of the measured value, shown beside it in reports. */
   readonly unit: string;
   evaluate(params: P, context: EvaluationContext): Promise<KindResult>;

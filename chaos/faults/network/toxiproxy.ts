@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../../../collector/paths.js";
+import { netnsExec } from "../../netns/network.js";
 import { checkNetworkId, checkNodeName, defaultStateDir, NAME_PREFIX } from "../../netns/state.js";
 import { freePort } from "../../ports.js";
 import type { PidRegistry } from "../../supervisor/pid-registry.js";
@@ -194,6 +195,13 @@ export interface ToxiproxyServerOptions {
   readonly binary?: string;
   /** Records the server's PID so `recover` can stop it if the engine dies. */
   readonly registry?: PidRegistry;
+  /**
+   * Runs the server inside a host of a host network (its namespace, under `ip netns exec`), with its API and
+   * proxies on the host's address: a node of the network like any other, which partitions can cut off.
+   */
+  readonly netns?: { readonly namespace: string; readonly address: string };
+  /** The API's port; default a free one. */
+  readonly port?: number;
 }
 
 const START_TIMEOUT_MILLIS = 10_000;
@@ -221,13 +229,23 @@ export class ToxiproxyServer {
     const stateDir = options.stateDir ?? defaultStateDir();
     const id = checkNetworkId(options.id ?? randomBytes(4).toString("hex").slice(0, 6));
     const binary = options.binary ?? process.env.SHAKEDOWN_TOXIPROXY ?? installedToxiproxy();
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
+    const host = options.netns?.address ?? "127.0.0.1";
+    if (!host.startsWith("127.")) {
+      throw new ToxiproxyStartError(`the server listens on 127.0.0.0/8 only, not ${host}`, "");
+    }
+    const args = ["-host", host, "-port", String(port)];
+    const command =
+      options.netns === undefined
+        ? { command: binary, args }
+        : netnsExec(options.netns.namespace, binary, args);
     mkdirSync(recordsDir(stateDir), { recursive: true });
     const logPath = join(recordsDir(stateDir), `${id}.log`);
     // Output goes to a file, not a pipe: a Go program that writes to a pipe whose reader died (a crashed
     // engine) is killed by SIGPIPE, and the server must stay put until heal or recover removes its toxics.
     const log = openSync(logPath, "a");
-    const child = spawn(binary, ["-host", "127.0.0.1", "-port", String(port)], {
+    // `ip netns exec` enters the namespace and execs the server: the PID recorded is the server's own.
+    const child = spawn(command.command, command.args, {
       // Toxiproxy logs every connection at info level; warnings and errors are what a report needs.
       env: { ...process.env, LOG_LEVEL: "warn" },
       stdio: ["ignore", log, log],
@@ -249,7 +267,7 @@ export class ToxiproxyServer {
     options.registry?.add({ name: `toxiproxy-${id}`, pid: child.pid, startTicks });
     const server = new ToxiproxyServer(
       id,
-      new ToxiproxyClient(`http://127.0.0.1:${port}`),
+      new ToxiproxyClient(`http://${host}:${port}`),
       child,
       exited,
       startTicks,
@@ -271,7 +289,7 @@ export class ToxiproxyServer {
     throw new ToxiproxyStartError(
       child.exitCode !== null || child.signalCode !== null
         ? `it exited (${child.exitCode ?? child.signalCode})`
-        : `its API on 127.0.0.1:${port} did not answer within ${START_TIMEOUT_MILLIS} ms`,
+        : `its API on ${host}:${port} did not answer within ${START_TIMEOUT_MILLIS} ms`,
       tail(),
     );
   }
@@ -290,13 +308,14 @@ export class ToxiproxyServer {
 
   /**
    * Creates the proxy `shk-<id>-<from>-<to>` on a free port of `listenHost` (loopback, or a host network's
-   * address in 127.0.0.0/8) forwarding to the node; the topology then points the caller at `listen`.
+   * address in 127.0.0.0/8; default the server's own address) forwarding to the node; the topology then
+   * points the caller at `listen`.
    */
   async addLink(
     from: string,
     to: string,
     upstream: { host: string; port: number },
-    listenHost = "127.0.0.1",
+    listenHost = new URL(this.apiUrl).hostname,
   ): Promise<ToxiproxyLink> {
     if (!listenHost.startsWith("127.")) {
       throw new ToxiproxyStartError(`proxies listen on 127.0.0.0/8 only, not ${listenHost}`, "");

@@ -1,11 +1,22 @@
 /** Views are addressed by the URL's hash ("#/trace/4bf9…?span=00f0…"), so the server only ever serves `/`. */
 
-export const VIEWS = ["overview", "service", "map", "traces", "trace", "metrics", "logs"] as const;
+export const VIEWS = [
+  "overview",
+  "service",
+  "map",
+  "traces",
+  "trace",
+  "metrics",
+  "logs",
+  "runs",
+  "run",
+  "compare",
+] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export interface Route {
   view: ViewName | "unknown";
-  /** The path segment after the view: a service name or a trace id. */
+  /** The path segment after the view: a service name, a trace id or a run id. */
   id: string;
   params: URLSearchParams;
 }
@@ -19,6 +30,9 @@ const PATHS: Record<string, ViewName> = {
   trace: "trace",
   metrics: "metrics",
   logs: "logs",
+  runs: "runs",
+  run: "run",
+  compare: "compare",
 };
 
 export function parseRoute(hash: string): Route {

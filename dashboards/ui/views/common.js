@@ -2,6 +2,9 @@ import { h, svg } from "../dom.js";
 import { sparklinePoints } from "../lib/chart-data.js";
 import { serviceColor } from "../lib/colors.js";
 import { routeHash } from "../lib/route.js";
+import { runOutcome, validityOutcome } from "../lib/run-outcome.js";
+
+/** @import { RunSummary } from "../../../collector/query/runs.js" */
 
 /**
  * A small inline chart of one or more value rows over time.
@@ -70,4 +73,38 @@ export function severityBadge(severityNumber, severityText) {
   const level =
     severityNumber >= 17 ? "error" : severityNumber >= 13 ? "warn" : severityNumber >= 9 ? "info" : "debug";
   return h("span", { class: `severity ${level}`, text: severityText || String(severityNumber) });
+}
+
+/**
+ * A run's outcome: passed or failed for a case, "failed as expected" (good) for a negative control.
+ * @param {Pick<RunSummary, "control" | "status" | "verdict">} run
+ */
+export function outcomeBadge(run) {
+  const { label, tone } = runOutcome(run);
+  return h("span", { class: `badge ${tone}`, text: label, dataset: { outcome: label } });
+}
+
+/** @param {boolean | "unknown"} valid */
+export function validityBadge(valid) {
+  const { label, tone } = validityOutcome(valid);
+  return h("span", { class: `badge ${tone}`, text: label });
+}
+
+/**
+ * A link to a run's page.
+ * @param {Pick<RunSummary, "runId" | "title">} run
+ * @param {string} [text]
+ */
+export function runLink(run, text) {
+  return h("a", { class: "run-link", href: routeHash("run", run.runId), text: text ?? run.title });
+}
+
+/**
+ * The address comparing two runs, a case before its control.
+ * @param {Pick<RunSummary, "runId" | "control">} one
+ * @param {Pick<RunSummary, "runId" | "control">} other
+ */
+export function compareHash(one, other) {
+  const [a, b] = one.control !== null && other.control === null ? [other, one] : [one, other];
+  return routeHash("compare", "", { a: a.runId, b: b.runId });
 }

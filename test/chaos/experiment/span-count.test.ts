@@ -25,6 +25,7 @@ const request = (instance: string, startMillis: number): RecordedSpan => ({
 function context(spans: RecordedSpan[], startMillis = 0, endMillis = 10_000): EvaluationContext {
   return {
     window: { startMillis, endMillis },
+    times: { methodStartMillis: startMillis, methodEndMillis: endMillis, faults: {} },
     telemetry: new InMemoryTelemetry(spans),
     http: { request: async () => ({ status: null }) },
     history: async () => ({}),

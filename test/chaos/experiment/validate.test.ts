@@ -39,24 +39,27 @@ const minimal = (rest: string) => `title: t\nmethod:\n  - at: 1s\n    fault: kil
 
 describe("experiment files", () => {
   it("loads the sample experiment with durations in milliseconds and default ids", () => {
-    const experiment = loadExperiment(join(root, "fixtures/experiments/sample.yaml"), { faults });
+    const experiment = loadExperiment(join(root, "fixtures/experiments/failover/kill-catalog.yaml"), {
+      faults,
+    });
     expect(experiment.title).toBe("Kill a catalog replica under load");
     expect(experiment.method).toEqual([
       {
         id: "kill-catalog",
-        atMillis: 5000,
+        atMillis: 3000,
         fault: "kill",
         target: { role: "catalog", pick: "one" },
         config: {},
-        durationMillis: 10_000,
+        durationMillis: 8000,
       },
     ]);
-    expect(experiment.load).toMatchObject({ type: "flood", ratePerSecond: 50, durationMillis: 30_000 });
+    expect(experiment.load).toMatchObject({ type: "flood", ratePerSecond: 50, durationMillis: 16_000 });
     expect(experiment.assertions.map((a) => a.window)).toEqual([
       { anchor: "before", fault: "kill-catalog", lengthMillis: null },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 0 },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 4000 },
-      { anchor: "after", fault: "kill-catalog", offsetMillis: 5000, lengthMillis: null },
+      { anchor: "during", fault: "kill-catalog", offsetMillis: 5000 },
+      { anchor: "after", fault: "kill-catalog", offsetMillis: 1000, lengthMillis: null },
     ]);
     expect(experiment.assertions[3]).toMatchObject({
       bar: { max: 250 },
@@ -146,7 +149,31 @@ describe("experiment files", () => {
     expect(problems(text)).toEqual([
       "6:5 assertions[0]: needs a bar: min, max or both",
       "9:15 assertions[0].quantile: must be <= 1",
-      '11:11 assertions[1].kind: no assertion kind "throughput" (known: checker, error_rate, http, latency_quantile, metric_count, metric_rate, request_count, span_count, sql)',
+      expect.stringMatching(
+        /^11:11 assertions\[1\]\.kind: no assertion kind "throughput" \(known: checker, error_rate, http, .*\)$/,
+      ),
+    ]);
+  });
+
+  it("checks that a header an assertion reads is one the flood records, and that {{token}} has a login", () => {
+    const text = [
+      "title: t",
+      "load:",
+      "  flood:",
+      "    ratePerSecond: 1",
+      "    duration: 1s",
+      "    recordHeaders: [Shop-Degraded]",
+      "    request: { service: gateway, path: /r, headers: { authorization: 'Bearer {{token}}' } }",
+      "method:",
+      "  - { at: 0s, fault: kill }",
+      "assertions:",
+      "  - { name: degraded, kind: response_share, header: shop-degraded, min: 1 }",
+      "  - { name: other, kind: response_share, header: Retry-After, status: 429, max: 0 }",
+      "",
+    ].join("\n");
+    expect(problems(text)).toEqual([
+      "7:14 load.flood.request: uses {{token}} but the flood has no login",
+      '12:50 assertions[1].header: "Retry-After" is not in load.flood.recordHeaders',
     ]);
   });
 
@@ -163,7 +190,7 @@ describe("experiment files", () => {
     );
     expect(problems(text)).toEqual([
       "9:40 load.flood.request.path: {{shuffle 0}}: N must be an integer from 1 to 1000000",
-      "9:76 load.flood.request.headers: unknown placeholder {{nope}} (known: {{key}}, {{cycle N}}, {{shuffle N}})",
+      "9:76 load.flood.request.headers: unknown placeholder {{nope}} (known: {{key}}, {{token}}, {{cycle N}}, {{shuffle N}})",
     ]);
   });
 

@@ -27,6 +27,7 @@ function unit(ports: number[]) {
     role: "gateway",
     pid: 1,
     state: "healthy",
+    host: "127.0.0.1",
     ports: { http: port },
     restarts: 0,
     exitCode: null,

@@ -10,7 +10,17 @@ let server: RealServer;
 let redis: Redis;
 
 function node(name: string, role: string, ports: Record<string, number>): NodeStatus {
-  return { name, role, pid: 1, state: "healthy", ports, restarts: 0, exitCode: null, exitSignal: null };
+  return {
+    name,
+    role,
+    pid: 1,
+    state: "healthy",
+    host: "127.0.0.1",
+    ports,
+    restarts: 0,
+    exitCode: null,
+    exitSignal: null,
+  };
 }
 
 function unit() {

@@ -19,6 +19,7 @@ describe("the fault registry", () => {
     expect(Object.keys(faultCatalog())).toEqual(
       expect.arrayContaining([
         "kill",
+        "kill_leader",
         "terminate",
         "pause",
         "restart",
@@ -28,7 +29,9 @@ describe("the fault registry", () => {
         "noop",
       ]),
     );
-    const sample = loadExperiment(join(root, "fixtures/experiments/sample.yaml"), { faults: faultCatalog() });
+    const sample = loadExperiment(join(root, "fixtures/experiments/failover/kill-catalog.yaml"), {
+      faults: faultCatalog(),
+    });
     expect(sample.method[0]).toMatchObject({ fault: "kill", target: { role: "catalog", pick: "one" } });
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MeasurementOutcome } from "../../../chaos/experiment/evaluate.js";
 import type { FaultUnit, Injection } from "../../../chaos/experiment/fault-unit.js";
 import { InMemoryTelemetry, type RecordedSpan } from "../../../chaos/experiment/telemetry.js";
 import type { Experiment, Measurement } from "../../../chaos/experiment/types.js";
@@ -185,6 +186,35 @@ describe("the JUnit report", () => {
     expect(xmlText("a<b>&c\u0000")).toBe("a&lt;b&gt;&amp;c\uFFFD");
     expect(xmlText("lone \uD800 pair \uD83D\uDE00")).toBe("lone \uFFFD pair \uD83D\uDE00");
     expect(xmlAttribute(`"x"\n'y'\t`)).toBe("&quot;x&quot;&#10;&apos;y&apos;&#9;");
+  });
+
+  it("fails a time that never came with the reason in place of a measured value", () => {
+    const toothless = reports[1] as ExperimentReport;
+    const neverRecovered: ExperimentReport = {
+      ...toothless,
+      controls: [],
+      run: {
+        ...toothless.run,
+        status: "failed",
+        assertions: [
+          {
+            ...(toothless.run.assertions[0] as MeasurementOutcome),
+            kind: "time_to_recover",
+            unit: "ms",
+            valid: false,
+            measured: null,
+            bar: { max: 5000 },
+            reason: "not recovered in the 10 s watched from kill's heal",
+          },
+        ],
+      },
+    };
+    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(
+      junitXml([neverRecovered]),
+    );
+    expect(parsed.testsuites.testsuite.testcase.failure.message).toBe(
+      "not recovered in the 10 s watched from kill's heal, bar ≤ 5000 ms",
+    );
   });
 
   it("shows a run that ended in error on every assertion it could not measure", () => {

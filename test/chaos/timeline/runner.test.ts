@@ -8,6 +8,8 @@ import type { Experiment, FaultAction, Measurement } from "../../../chaos/experi
 import { FileJournal, MemoryJournal, pendingInjections } from "../../../chaos/journal/write-ahead.js";
 import { type Clock, SimulatedClock } from "../../../chaos/timeline/clock.js";
 import { type Engine, emptyHistory, type LoadDriver } from "../../../chaos/timeline/engine.js";
+import { noObserver, type RunObserver } from "../../../chaos/timeline/observer.js";
+import type { FaultWindow } from "../../../chaos/timeline/record.js";
 import { runExperiment, runOnce } from "../../../chaos/timeline/runner.js";
 
 const START = 1_700_000_000_000;
@@ -203,6 +205,53 @@ describe("the run loop on a simulated clock", () => {
       ["half during", 0.5, true, { startMillis: START + 5000, endMillis: START + 15_000 }],
       ["clean after", 0, true, { startMillis: START + 15_000, endMillis: START + 25_000 }],
     ]);
+  });
+
+  it("times time_to_detect and time_to_recover from the fault's actual injection and heal", async () => {
+    // A request every 250 ms; those starting from 5.5 s until 16 s fail. Fault a: injected 5 s, healed 15 s.
+    const spans: RecordedSpan[] = [];
+    for (let offset = 0; offset < 30_000; offset += 250) {
+      const error = offset >= 5500 && offset < 16_000;
+      spans.push({ service: "gateway", startMillis: START + offset, durationMillis: 5, error });
+    }
+    const decisions = [
+      {
+        service: "gateway",
+        timeMillis: START + 6200,
+        attributes: { "shakedown.defense": "rpc.outlier", "shakedown.decision": "ejected" },
+      },
+    ];
+    const { engine } = setup();
+    const timed = (name: string, kind: string, params: Measurement["params"], max: number): Measurement => ({
+      name,
+      kind,
+      description: null,
+      window: { anchor: "run" },
+      bar: { max },
+      params,
+    });
+    const record = await runOnce(
+      experiment({
+        assertions: [
+          timed("errors seen", "time_to_detect", { fault: "a", errors: { service: "gateway" } }, 1000),
+          timed(
+            "outlier ejected",
+            "time_to_detect",
+            { fault: "a", decision: { defense: "rpc.outlier" } },
+            1000,
+          ),
+          timed("healthy again", "time_to_recover", { fault: "a", errors: { service: "gateway" } }, 1000),
+        ],
+      }),
+      { ...engine, telemetry: new InMemoryTelemetry(spans, [], decisions) },
+    );
+    expect(record.assertions.map((a) => [a.name, a.measured, a.valid])).toEqual([
+      ["errors seen", 505, true],
+      ["outlier ejected", 1200, false],
+      // The last failure ends at 15.755 s; the 500 ms steps from 16 s on are clean: 1 s after the heal.
+      ["healthy again", 1000, true],
+    ]);
+    expect(record.status).toBe("failed");
   });
 
   it("fails the run when an assertion is over its bar, and errs when one has no data", async () => {
@@ -457,5 +506,121 @@ describe("negative controls", () => {
     expect(report.run.status).toBe("passed");
     expect(report.controls[0]).toMatchObject({ verdict: "failed-as-expected", run: { status: "failed" } });
     expect(report.status).toBe("passed");
+  });
+});
+
+/** Writes down every observer call as a line headed by its run id, times relative to START. */
+function recordingObserver(): { observer: RunObserver; calls: string[] } {
+  const calls: string[] = [];
+  const t = (millis: number | null) => (millis === null ? "-" : String(millis - START));
+  const window = (w: FaultWindow) =>
+    `${w.id} injected ${t(w.injectedAtMillis)} verified ${t(w.verifiedAtMillis)} healed ${t(w.healedAtMillis)}` +
+    `${w.error === null ? "" : ` error ${w.error}`}`;
+  return {
+    calls,
+    observer: {
+      runStarted: (run) =>
+        calls.push(
+          `${run.runId}: ${t(run.startedAtMillis)} started, group ${run.groupId}` +
+            `${run.control === null ? "" : ` control ${run.control.name}`}; planned ${run.faults.map(window).join("; ")}`,
+        ),
+      phaseStarted: (runId, phase, timeMillis) => calls.push(`${runId}: ${t(timeMillis)} enters ${phase}`),
+      phaseEnded: (runId, phase, timeMillis) => calls.push(`${runId}: ${t(timeMillis)} leaves ${phase}`),
+      faultChanged: (runId, w) => calls.push(`${runId}: fault ${window(w)}`),
+      runEnded: (record) => calls.push(`${record.runId}: ${t(record.endedAtMillis)} ended ${record.status}`),
+      controlSkipped: (run) =>
+        calls.push(
+          `${run.runId}: ${t(run.timeMillis)} skipped, group ${run.groupId} control ${run.control.name}`,
+        ),
+    },
+  };
+}
+
+describe("the run observer", () => {
+  it("sees each run start, its phases and every step of each fault's life cycle, in order, on the simulated clock", async () => {
+    const { observer, calls } = recordingObserver();
+    const { engine } = setup();
+    const report = await runExperiment(
+      experiment({
+        controls: [{ name: "no limiter", description: null, disable: ["rate_limiter"], expect: "fail" }],
+      }),
+      { ...engine, observer },
+    );
+    expect(report.run.status).toBe("passed");
+    const runOf = (id: string) => calls.filter((call) => call.startsWith(`${id}: `));
+    expect(runOf("run-1")).toEqual([
+      "run-1: 0 started, group run-1; planned a injected - verified - healed -; b injected - verified - healed -",
+      "run-1: 0 enters steady-state-before",
+      "run-1: 0 leaves steady-state-before",
+      "run-1: 0 enters method",
+      "run-1: fault a injected 5000 verified - healed -",
+      "run-1: fault a injected 5000 verified 5000 healed -",
+      "run-1: fault b injected 10000 verified - healed -",
+      "run-1: fault b injected 10000 verified 10000 healed -",
+      "run-1: fault a injected 5000 verified 5000 healed 15000",
+      "run-1: fault b injected 10000 verified 10000 healed 30000",
+      "run-1: 30000 leaves method",
+      "run-1: 30000 enters steady-state-after",
+      "run-1: 30000 leaves steady-state-after",
+      "run-1: 30000 ended passed",
+    ]);
+    // The control's run shares the experiment run's group, so the two can be compared.
+    expect(runOf("run-2")[0]).toBe(
+      "run-2: 30000 started, group run-1 control no limiter; planned a injected - verified - healed -; b injected - verified - healed -",
+    );
+    expect(runOf("run-2").at(-1)).toBe("run-2: 60000 ended passed");
+    expect(calls).toHaveLength(28);
+  });
+
+  it("sees a failed inject and an aborted method end their phase, and the skipped controls", async () => {
+    const controller = new AbortController();
+    const { observer, calls } = recordingObserver();
+    const { engine, clock } = setup({ signal: controller.signal });
+    void clock.sleep(7000).then(() => controller.abort(new Error("SIGINT")));
+    await runExperiment(
+      experiment({
+        controls: [{ name: "no limiter", description: null, disable: ["rate_limiter"], expect: "fail" }],
+      }),
+      { ...engine, observer },
+    );
+    expect(calls.slice(3)).toEqual([
+      "run-1: 0 enters method",
+      "run-1: fault a injected 5000 verified - healed -",
+      "run-1: fault a injected 5000 verified 5000 healed -",
+      "run-1: 7000 leaves method",
+      "run-1: fault a injected 5000 verified 5000 healed 7000",
+      "run-1: 7000 ended aborted",
+      "run-2: 7000 skipped, group run-1 control no limiter",
+    ]);
+
+    const failing = recordingObserver();
+    const wrongTarget = setup({
+      faults: (clock) => [
+        new FakeFault("kill", clock, { injectThrows: true }),
+        new FakeFault("pause", clock),
+      ],
+    });
+    await runOnce(experiment(), { ...wrongTarget.engine, observer: failing.observer });
+    expect(failing.calls.filter((call) => call.includes("fault"))).toEqual([
+      "run-1: fault a injected 5000 verified - healed -",
+      'run-1: fault a injected 5000 verified - healed - error no node matches {"node":"a"}',
+    ]);
+    expect(failing.calls.slice(-2)).toEqual(["run-1: 5000 leaves method", "run-1: 5000 ended error"]);
+  });
+
+  it("keeps running when the observer throws, and records the failure as an event", async () => {
+    const { engine } = setup();
+    const broken: RunObserver = {
+      ...noObserver,
+      faultChanged() {
+        throw new Error("database is locked");
+      },
+    };
+    const record = await runOnce(experiment(), { ...engine, observer: broken });
+    expect(record.status).toBe("passed");
+    expect(record.faults.every((fault) => fault.healedAtMillis !== null)).toBe(true);
+    expect(at(record.events).filter((event) => event.includes("observer-failed"))[0]).toBe(
+      "5000 observer-failed faultChanged: database is locked",
+    );
   });
 });

@@ -91,6 +91,26 @@ describe("retries", () => {
     expect(await decisionCount(RPC_DEFENSES.retry, "refused_not_idempotent")).toBe(refused + 1);
   });
 
+  it("a non-idempotent call whose endpoint refuses connections goes to another: it never left the client", async () => {
+    const gone = await startEchoServer("gone");
+    const healthy = await startEchoServer("healthy");
+    servers.push(healthy);
+    await gone.stop();
+    const switches = new SwitchBoard();
+    const client = clientOf([gone, healthy], {}, switches);
+
+    const reply = await client.call<EchoReply>("Put", { key: "k" });
+    expect(reply.server).toBe("healthy");
+    expect(healthy.calls.Put).toBe(1);
+
+    switches.define(RPC_SWITCHES.retries).set(false);
+    const errors = [];
+    for (let i = 0; i < 2; i++) errors.push(await client.call("Put", { key: "k" }).catch((e: unknown) => e));
+    // Round robin sends one of the two to the closed port; without retries that one fails.
+    expect(errors.filter((e) => e instanceof RpcCallError)).toHaveLength(1);
+    expect(String(errors.find((e) => e instanceof RpcCallError))).toMatch(/No connection established/);
+  });
+
   it("a request error such as NOT_FOUND is not retried", async () => {
     const missing = await startEchoServer("missing", { fail: status.NOT_FOUND });
     const healthy = await startEchoServer("healthy");
