@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isNetworkFaultError } from "../../../chaos/faults/network/errors.js";
 import { listTables } from "../../../chaos/faults/network/nftables.js";
@@ -8,7 +9,8 @@ import { leftovers, NODE_PORT, startHosts, type TestHosts } from "./hosts.js";
 
 const unavailable = await netnsUnavailableReason();
 const signal = new AbortController().signal;
-const ID = "ptest1";
+// A fresh id per run: two runs of this file at once (another checkout) must not see each other's tables.
+const ID = `pt${randomBytes(3).toString("hex")}`;
 
 describe.skipIf(unavailable !== null)("partition with a network namespace per node", () => {
   let hosts: TestHosts;
@@ -56,7 +58,7 @@ describe.skipIf(unavailable !== null)("partition with a network namespace per no
     expect(injection.method).toBe("nftables");
     const verification = await fault.verify(injection);
     expect(verification.tookEffect, verification.evidence).toBe(true);
-    expect(verification.evidence).toMatch(/packets dropped by shk_ptest1_/);
+    expect(verification.evidence).toMatch(new RegExp(`packets dropped by shk_${ID}_`));
     expect(await reachability()).toEqual({
       "n1->n2": false,
       "n1->n3": false,

@@ -158,6 +158,23 @@ describe("distributed limiting", () => {
     expect(await limiter.take("alice", 1)).toMatchObject({ allowed: true, remaining: 1 });
   });
 
+  it("does not blame Redis for its own event loop's lag: a reply waiting past the deadline still counts", async () => {
+    const redis = client();
+    await redis.ping();
+    const limiter = createLimiter(
+      { algorithm: "token_bucket", scope: "global", store: "redis", ratePerSecond: 1, burst: 1 },
+      { redis, keyPrefix: "lag:", timeoutMillis: 20 },
+    );
+
+    const decision = limiter.take("alice");
+    // The command is on the wire; the process then stays busy far past the deadline, as a gateway under a
+    // flood may, while Redis answers at once. Its expired timer runs before the reply is read.
+    const busyUntil = Date.now() + 1000;
+    while (Date.now() < busyUntil);
+
+    await expect(decision).resolves.toMatchObject({ allowed: true });
+  });
+
   it("fails with LimiterStoreError naming the store when Redis does not answer in time", async () => {
     // A peer that accepts connections and never answers: a hung Redis.
     const sockets: Socket[] = [];
