@@ -14,6 +14,7 @@ function missingTelemetry(path: string): Telemetry {
     latencyQuantileMillis: missing,
     metricIncrease: missing,
     sqlScalar: missing,
+    spanStarts: missing,
     requestOutcomes: missing,
     firstDecision: missing,
   };

@@ -1,5 +1,9 @@
 import type Database from "better-sqlite3";
-import { attributeEquals, type SqlCondition } from "../../collector/query/attributes.js";
+import {
+  attributeEquals,
+  isMatchableAttributeKey,
+  type SqlCondition,
+} from "../../collector/query/attributes.js";
 import {
   entryCounts,
   entrySpans,
@@ -16,6 +20,9 @@ import type {
   MetricSelector,
   RequestOutcome,
   SpanFilter,
+  SpanKindName,
+  SpanSelector,
+  SpanStarts,
   Telemetry,
 } from "./telemetry.js";
 import { DECISION_EVENT, decisionAttributes, nearestRank } from "./telemetry.js";
@@ -28,6 +35,19 @@ function nanos(window: AbsoluteWindow): TimeWindow {
     endNs: BigInt(Math.ceil(window.endMillis)) * NS_PER_MS,
   };
 }
+
+// Any span of a service in the window, with the instance that recorded it.
+const OF_SERVICE = `FROM spans s JOIN resources r ON r.id = s.resource_id
+  WHERE s.service_name = ? AND s.start_ns >= ? AND s.start_ns < ?`;
+
+/** OTLP's numbering of span kinds, as the collector stores them. */
+const OTLP_SPAN_KIND: Readonly<Record<SpanKindName, number>> = {
+  internal: 1,
+  server: 2,
+  client: 3,
+  producer: 4,
+  consumer: 5,
+};
 
 // Entry spans of one operation: the collector's entry-span queries do not filter by span name.
 const OPERATION = `FROM spans WHERE service_name = ? AND name = ? AND kind IN (2, 5) AND start_ns >= ? AND start_ns < ?`;
@@ -93,6 +113,39 @@ export class SqliteTelemetry implements Telemetry {
     });
     const values = result.series.flatMap((series) => series.points.map((point) => point.v));
     return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+  }
+
+  async spanStarts(selector: SpanSelector, window: AbsoluteWindow): Promise<SpanStarts> {
+    const range = nanos(window);
+    const instances = statement<{ instance: string }>(
+      this.db,
+      `SELECT DISTINCT r.service_instance_id AS instance ${OF_SERVICE} ORDER BY instance`,
+    ).all(selector.service, range.startNs, range.endNs);
+    const conditions: string[] = [];
+    const args: unknown[] = [];
+    if (selector.name !== undefined) {
+      conditions.push("s.name = ?");
+      args.push(selector.name);
+    }
+    if (selector.kind !== undefined) {
+      conditions.push("s.kind = ?");
+      args.push(OTLP_SPAN_KIND[selector.kind]);
+    }
+    for (const [key, value] of Object.entries(selector.attributes ?? {})) {
+      if (!isMatchableAttributeKey(key))
+        throw new Error(`attribute key ${JSON.stringify(key)} cannot be matched`);
+      const condition = attributeEquals("s.attributes", key, String(value));
+      conditions.push(condition.sql);
+      args.push(...condition.args);
+    }
+    const rows = statement<{ startNs: bigint; instance: string }>(
+      this.db,
+      `SELECT s.start_ns AS startNs, r.service_instance_id AS instance ${OF_SERVICE}${conditions.map((c) => ` AND ${c}`).join("")}`,
+    ).all(selector.service, range.startNs, range.endNs, ...args);
+    return {
+      instances: instances.map((row) => row.instance),
+      spans: rows.map((row) => ({ startMillis: Number(row.startNs / 1000n) / 1000, instance: row.instance })),
+    };
   }
 
   async requestOutcomes(filter: SpanFilter, window: AbsoluteWindow): Promise<RequestOutcome[]> {

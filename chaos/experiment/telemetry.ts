@@ -17,6 +17,26 @@ export interface MetricSelector {
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** OpenTelemetry's span kinds, by the names experiment files use. */
+export const SPAN_KINDS = ["internal", "server", "client", "producer", "consumer"] as const;
+export type SpanKindName = (typeof SPAN_KINDS)[number];
+
+/** Which spans to count: a service's spans, narrowed by name, kind and attributes (all must match). */
+export interface SpanSelector {
+  readonly service: string;
+  /** The span name, e.g. `SELECT products`. */
+  readonly name?: string;
+  readonly kind?: SpanKindName;
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The start of each matching span and the instance (`service.instance.id`) that recorded it. */
+export interface SpanStarts {
+  /** Every instance of the service that recorded any span in the window, matching or not, sorted. */
+  readonly instances: readonly string[];
+  readonly spans: readonly { readonly startMillis: number; readonly instance: string }[];
+}
+
 /** One request as its entry span recorded it; its outcome is known when it ends. */
 export interface RequestOutcome {
   readonly endMillis: number;
@@ -65,6 +85,8 @@ export interface Telemetry {
    * row), with the window bound as `@start_ns`, `@end_ns`, `@start_ms`, `@end_ms`.
    */
   sqlScalar(sql: string, window: AbsoluteWindow): Promise<number | null>;
+  /** The spans that match, started in the window; `instances` empty means the service was silent. */
+  spanStarts(selector: SpanSelector, window: AbsoluteWindow): Promise<SpanStarts>;
   /** The service's requests (entry spans) that ended in the window, by end time. */
   requestOutcomes(filter: SpanFilter, window: AbsoluteWindow): Promise<RequestOutcome[]>;
   firstDecision(selector: DecisionSelector, window: AbsoluteWindow): Promise<FirstDecision>;
@@ -72,10 +94,16 @@ export interface Telemetry {
 
 export interface RecordedSpan {
   readonly service: string;
+  /** The span name. */
   readonly operation?: string;
   readonly startMillis: number;
   readonly durationMillis: number;
   readonly error: boolean;
+  /** Default "server": recorded spans are a service's requests unless they say otherwise. */
+  readonly kind?: SpanKindName;
+  /** Default "<service>-1". */
+  readonly instance?: string;
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A defense decision: when, by which service, with its attributes (`shakedown.defense`, ...). */
@@ -202,6 +230,25 @@ export class InMemoryTelemetry implements Telemetry {
       total = (total ?? 0) + increase;
     }
     return total;
+  }
+
+  async spanStarts(selector: SpanSelector, window: AbsoluteWindow): Promise<SpanStarts> {
+    const instanceOf = (span: RecordedSpan) => span.instance ?? `${span.service}-1`;
+    const ofService = this.spans.filter(
+      (span) => span.service === selector.service && inside(span.startMillis, window),
+    );
+    const matching = ofService.filter(
+      (span) =>
+        (selector.name === undefined || span.operation === selector.name) &&
+        (selector.kind === undefined || (span.kind ?? "server") === selector.kind) &&
+        Object.entries(selector.attributes ?? {}).every(
+          ([key, value]) => String(span.attributes?.[key]) === String(value),
+        ),
+    );
+    return {
+      instances: [...new Set(ofService.map(instanceOf))].sort(),
+      spans: matching.map((span) => ({ startMillis: span.startMillis, instance: instanceOf(span) })),
+    };
   }
 
   async sqlScalar(): Promise<number | null> {

@@ -4,6 +4,7 @@ import { type Document, isMap, isPair, isScalar, LineCounter, parseDocument, vis
 import { parseDuration } from "../../cli/units.js";
 import { checkers as defaultCheckers } from "../checkers/registry.js";
 import type { Checker } from "../checkers/types.js";
+import { templateProblem } from "../load/template.js";
 import { assertionKinds as defaultKinds } from "./assertions/registry.js";
 import type { AssertionKind } from "./assertions/types.js";
 import { ExperimentError, type ExperimentProblem } from "./errors.js";
@@ -497,6 +498,11 @@ class Reader {
     if (raw.flood !== undefined) {
       const flood = raw.flood as Raw;
       const request = flood.request as Raw;
+      const templated = { path: request.path, headers: request.headers, body: request.body };
+      for (const [field, value] of Object.entries(templated)) {
+        const problem = value === undefined ? null : templateProblem(JSON.stringify(value));
+        if (problem !== null) this.report(["load", "flood", "request", field], problem);
+      }
       if (flood.login === undefined && JSON.stringify(request).includes("{{token}}"))
         this.report(["load", "flood", "request"], "uses {{token}} but the flood has no login");
       const durationMillis = parseDuration(flood.duration as string);

@@ -1,6 +1,7 @@
 /** Every error the fault units raise on purpose, each with a stable code. */
 export type FaultErrorCode =
   | "SHAKEDOWN_FAULT_TARGET"
+  | "SHAKEDOWN_FAULT_CONFIG"
   | "SHAKEDOWN_FAULT_AGENT"
   | "SHAKEDOWN_FAULT_HEAL"
   | "SHAKEDOWN_FAULT_DETACHED"
@@ -28,6 +29,16 @@ export class TargetError extends FaultError {
     problem: string,
   ) {
     super("SHAKEDOWN_FAULT_TARGET", `target ${JSON.stringify(target)}: ${problem}`);
+  }
+}
+
+/** A config the unit's schema accepts but the unit cannot carry out (e.g. an unknown template placeholder). */
+export class FaultConfigError extends FaultError {
+  constructor(
+    readonly fault: string,
+    problem: string,
+  ) {
+    super("SHAKEDOWN_FAULT_CONFIG", `fault ${fault}: config ${problem}`);
   }
 }
 

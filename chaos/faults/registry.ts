@@ -1,5 +1,7 @@
 import type { FaultCatalog, FaultUnit, HealsUnconfirmed } from "../experiment/fault-unit.js";
+import { burst } from "./burst.js";
 import { byTarget } from "./by-target.js";
+import { cacheExpire } from "./cache-expire.js";
 import { detachedContext, type FaultContext, type FaultFactory } from "./context.js";
 import { defenseSwitch } from "./defense-switch.js";
 import { errorRate } from "./error-rate.js";
@@ -23,6 +25,8 @@ export const FAULT_FACTORIES: readonly FaultFactory[] = [
   latency,
   defenseSwitch,
   noop,
+  cacheExpire,
+  burst,
   ...networkFaults,
 ];
 

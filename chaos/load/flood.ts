@@ -6,6 +6,7 @@ import { UnsupportedLoadError } from "./errors.js";
 import { logIn } from "./login.js";
 import { assertLoopback } from "./loopback.js";
 import { pulseTimes } from "./pulses.js";
+import { fillTemplate, hasKeyPlaceholder } from "./template.js";
 
 /**
  * How a request ended, Jepsen-style: `ok` acknowledged (2xx/3xx), `fail` certainly not applied (4xx, or the
@@ -144,7 +145,7 @@ export class Flood implements RunningLoad {
       this.scheduledAt = (sequence) => times[sequence] as number;
     }
     const { path, headers, body } = load.request;
-    this.templated = JSON.stringify({ path, headers, body }).includes("{{key}}");
+    this.templated = hasKeyPlaceholder(JSON.stringify({ path, headers, body }));
     this.noHeaders = load.recordHeaders === undefined || load.recordHeaders.length === 0 ? null : {};
     const settled = new Promise<void>((resolve) => {
       this.finish = resolve;
@@ -206,12 +207,7 @@ export class Flood implements RunningLoad {
   private async request(sequence: number): Promise<void> {
     const { method, service, path, headers, body } = this.load.request;
     const key = this.templated ? randomUUID() : null;
-    // {{key}}: a fresh idempotency key per request; {{cycle N}}: 1..N in turn, to spread reads over N ids;
-    // {{token}}: the login's token.
-    const fill = (text: string) =>
-      (key === null ? text : text.replaceAll("{{key}}", key))
-        .replaceAll("{{token}}", this.token ?? "{{token}}")
-        .replace(/\{\{cycle (\d+)\}\}/g, (_, n: string) => String((sequence % Number(n)) + 1));
+    const fill = (text: string) => fillTemplate(text, { key, sequence, token: this.token });
     const trace = traceparent();
     const scheduledAtMillis = this.scheduledAt(sequence);
     const sentAtMillis = Date.now();

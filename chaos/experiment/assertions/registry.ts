@@ -5,6 +5,7 @@ import { latencyQuantile } from "./latency-quantile.js";
 import { metricCount } from "./metric-count.js";
 import { metricRate } from "./metric-rate.js";
 import { responseShare } from "./response-share.js";
+import { spanCount } from "./span-count.js";
 import { sql } from "./sql.js";
 import { timeToDetect } from "./time-to-detect.js";
 import { timeToRecover } from "./time-to-recover.js";
@@ -18,6 +19,7 @@ export const assertionKinds: Readonly<Record<string, AssertionKind>> = Object.fr
     metricCount,
     metricRate,
     responseShare,
+    spanCount,
     sql,
     http,
     checker,

@@ -75,6 +75,26 @@ beforeAll(() => {
       }),
     );
   })();
+  const read = (id: string, startMs: number, rows: number) =>
+    span({
+      trace: id,
+      id,
+      name: "SELECT products",
+      kind: KIND.client,
+      startMs,
+      durationMs: 1,
+      attributes: { "db.system.name": "sqlite", "db.response.returned_rows": rows },
+    });
+  const served = (id: string, startMs: number) =>
+    span({ trace: id, id, name: "GetProduct", kind: KIND.server, startMs, durationMs: 2 });
+  db.transaction(() => {
+    inserter.insert(
+      from(resource("catalog", "catalog-1"), {
+        spans: [read("r1", 10_100, 1), read("r2", 10_150, 0), read("r3", 10_900, 1), served("s1", 10_100)],
+      }),
+    );
+    inserter.insert(from(resource("catalog", "catalog-2"), { spans: [served("s2", 10_200)] }));
+  })();
   telemetry = new SqliteTelemetry(db);
 });
 afterAll(() => {
@@ -116,6 +136,31 @@ describe("telemetry from the collector's SQLite", () => {
         window(0, 3500),
       ),
     ).toBeNull();
+  });
+
+  it("lists the spans that match by name, kind and attribute, with the instance of each", async () => {
+    const reads = await telemetry.spanStarts(
+      { service: "catalog", name: "SELECT products", kind: "client" },
+      window(10_000, 11_000),
+    );
+    expect(reads.instances).toEqual(["catalog-1", "catalog-2"]);
+    expect(reads.spans).toEqual([
+      { startMillis: BASE_MS + 10_100, instance: "catalog-1" },
+      { startMillis: BASE_MS + 10_150, instance: "catalog-1" },
+      { startMillis: BASE_MS + 10_900, instance: "catalog-1" },
+    ]);
+    const empty = await telemetry.spanStarts(
+      { service: "catalog", attributes: { "db.response.returned_rows": 0 } },
+      window(10_000, 11_000),
+    );
+    expect(empty.spans).toEqual([{ startMillis: BASE_MS + 10_150, instance: "catalog-1" }]);
+    expect(
+      (await telemetry.spanStarts({ service: "catalog", kind: "server" }, window(10_000, 11_000))).spans,
+    ).toHaveLength(2);
+    expect(await telemetry.spanStarts({ service: "catalog" }, window(12_000, 13_000))).toEqual({
+      instances: [],
+      spans: [],
+    });
   });
 
   it("runs a read-only SQL query with the window bound, and refuses writes", async () => {

@@ -177,6 +177,23 @@ describe("experiment files", () => {
     ]);
   });
 
+  it("reports a flood request whose template holds a placeholder it cannot fill", () => {
+    const text = minimal(
+      [
+        "load:",
+        "  flood:",
+        "    ratePerSecond: 10",
+        "    duration: 1s",
+        "    request: { service: gateway, path: '/products/{{shuffle 0}}', headers: { x: '{{nope}}' } }",
+        "",
+      ].join("\n"),
+    );
+    expect(problems(text)).toEqual([
+      "9:40 load.flood.request.path: {{shuffle 0}}: N must be an integer from 1 to 1000000",
+      "9:76 load.flood.request.headers: unknown placeholder {{nope}} (known: {{key}}, {{token}}, {{cycle N}}, {{shuffle N}})",
+    ]);
+  });
+
   it("checks a checker's name and its config against the checker's schema", () => {
     const text = minimal(
       [

@@ -21,7 +21,13 @@ describe("gateway configuration from SHOP_* variables", () => {
       rateLimits: DEFAULT_RATE_LIMITS,
       recommendationsBreaker: DEFAULT_RECOMMENDATIONS_BREAKER,
       recommendationsDeadlineMillis: 300,
+      catalogBalancer: "consistent_hash",
+      catalogDeadlineMillis: 1000,
+      catalogAttemptTimeoutMillis: 500,
     });
+    expect(gatewayConfigFromEnv({ SHOP_CATALOG_BALANCER: "round_robin" }).catalogBalancer).toBe(
+      "round_robin",
+    );
     expect(new TextDecoder().decode(config.jwtSecret)).toBe(DEV_JWT_SECRET);
   });
 
@@ -49,6 +55,8 @@ describe("gateway configuration from SHOP_* variables", () => {
     [{ SHOP_HTTP_PORT: "http" }, /SHOP_HTTP_PORT="http": must be an integer from 0 to 65535/],
     [{ SHOP_HOST: "0.0.0.0" }, /SHOP_HOST="0.0.0.0": must be an IPv4 address in 127.0.0.0\/8/],
     [{ SHOP_JWT_SECRET: "short" }, /at least 32 bytes for HS256, got 5/],
+    [{ SHOP_CATALOG_BALANCER: "toString" }, /SHOP_CATALOG_BALANCER="toString": must be one of/],
+    [{ SHOP_CATALOG_BALANCER: "sticky" }, /SHOP_CATALOG_BALANCER="sticky": must be one of round_robin, /],
     [{ SHOP_RATE_LIMITS: "{" }, /SHOP_RATE_LIMITS="\{": is not JSON/],
     [{ SHOP_RATE_LIMITS: '{"algorithm":"token_bucket"}' }, /must be a JSON array/],
     [

@@ -2,8 +2,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, type ServiceError, status } from "@grpc/grpc-js";
+import Database from "better-sqlite3";
 import { Etcd3 } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteTelemetry } from "../../../chaos/experiment/sqlite-telemetry.js";
 import { freePort } from "../../../chaos/ports.js";
 import { Supervisor } from "../../../chaos/supervisor/supervisor.js";
 import { type Collector, DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../../collector/collector.js";
@@ -27,14 +29,17 @@ describe("the catalog service in a supervised topology", () => {
   const supervisor = new Supervisor();
   let collector: Collector;
   let etcdEndpoint: string;
+  let collectorDb: string;
+  const started = Date.now();
   const grpcPorts: number[] = [];
   const adminPorts: number[] = [];
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "shakedown-catalog-"));
+    collectorDb = join(dataDir, "collector.db");
     collector = await startCollector({
       ...DEFAULT_COLLECTOR_OPTIONS,
-      dbPath: join(dataDir, "collector.db"),
+      dbPath: collectorDb,
       otlpHttpPort: 0,
       otlpGrpcPort: 0,
       apiPort: 0,
@@ -89,6 +94,27 @@ describe("the catalog service in a supervised topology", () => {
 
     const metrics = await (await fetch(`http://127.0.0.1:${adminPorts[0]}/metrics`)).text();
     expect(metrics).toMatch(/shakedown_catalog_db_queries_total\{operation="get_product"\} 1\b/);
+  });
+
+  it("records each database read as a sqlite client span of the replica that made it", async () => {
+    const telemetry = new SqliteTelemetry(new Database(collectorDb, { readonly: true }));
+    const window = { startMillis: started, endMillis: Date.now() + 60_000 };
+    const reads = (attributes: Record<string, string | number>) =>
+      telemetry.spanStarts(
+        { service: "catalog", name: "SELECT products", kind: "client", attributes },
+        window,
+      );
+    // Spans leave every 0.5 s (OTEL_BSP_SCHEDULE_DELAY); 200 polls of 50 ms bound the wait.
+    for (let poll = 0; poll < 200; poll++) {
+      if ((await reads({ "db.system.name": "sqlite" })).spans.length >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Product 7 was read once (the second call hit the cache); the unknown id never reached the database.
+    const byId = await reads({ "db.system.name": "sqlite", "db.response.returned_rows": 1 });
+    expect(byId.spans.map((span) => span.instance)).toEqual(["catalog-1"]);
+    const listed = await reads({ "db.response.returned_rows": 10 });
+    expect(listed.spans).toHaveLength(1);
+    expect((await reads({ "db.response.returned_rows": 0 })).spans).toEqual([]);
   });
 
   it("registers both replicas in etcd under /services/catalog/", async () => {
