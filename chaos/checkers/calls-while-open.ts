@@ -1,5 +1,12 @@
 import { MalformedHistoryError } from "../experiment/errors.js";
-import type { BreakerTransition, CalleeCall, Checker, CheckResult } from "./types.js";
+import type { BreakerTransition, CalleeCall, Checker, CheckResult, FaultWindow, History } from "./types.js";
+
+/** A bound on how long the breaker took to react to one of the run's faults. */
+export interface FaultDeadline {
+  /** The fault action's id. */
+  fault: string;
+  withinMillis: number;
+}
 
 export interface CallsWhileOpenConfig {
   /** Calls a half-open breaker lets through per half-open period. Default 1. */
@@ -10,6 +17,12 @@ export interface CallsWhileOpenConfig {
   requireOpen?: boolean;
   /** Judge only this caller's breaker and calls. */
   source?: string;
+  /** Judge only the breaker guarding this callee, and the calls that reached it. */
+  callee?: string;
+  /** Every breaker opens within `withinMillis` of the fault's injection (its configured window, say). */
+  openedAfterInjection?: FaultDeadline;
+  /** Every breaker is closed within `withinMillis` of the fault's heal, and still closed at the end. */
+  closedAfterHeal?: FaultDeadline;
 }
 
 interface Interval {
@@ -49,10 +62,46 @@ function intervalAt(timeline: readonly Interval[], timeMillis: number): Interval
   return found;
 }
 
+function faultOf(history: History, deadline: FaultDeadline): FaultWindow {
+  const fault = (history.faults ?? []).find((candidate) => candidate.id === deadline.fault);
+  if (fault === undefined) throw new MalformedHistoryError(`no fault "${deadline.fault}" in the history`);
+  return fault;
+}
+
+/** Time from the fault's injection to the breaker's first opening after it; null if it never opened. */
+function millisToOpen(timeline: readonly Interval[], fault: FaultWindow): number | null {
+  const injected = fault.injectedAtMillis;
+  if (injected === null) return null;
+  const opened = timeline.find((interval) => interval.state === "open" && interval.fromMillis >= injected);
+  return opened === undefined ? null : opened.fromMillis - injected;
+}
+
+/**
+ * Time from the fault's heal until the breaker was closed (0 if it already was), provided it stayed closed to
+ * the end of the run; null otherwise.
+ */
+function millisToClose(timeline: readonly Interval[], fault: FaultWindow): number | null {
+  const healed = fault.healedAtMillis;
+  const last = timeline.at(-1);
+  if (healed === null || (last !== undefined && last.state !== "closed")) return null;
+  const atHeal = intervalAt(timeline, healed);
+  if (atHeal === undefined || atHeal.state === "closed") return 0;
+  const closed = timeline.find((interval) => interval.state === "closed" && interval.fromMillis >= healed);
+  return closed === undefined ? null : closed.fromMillis - healed;
+}
+
+const deadlineSchema = {
+  type: "object",
+  required: ["fault", "withinMillis"],
+  additionalProperties: false,
+  properties: { fault: { type: "string", minLength: 1 }, withinMillis: { type: "number", minimum: 0 } },
+} as const;
+
 /**
  * No call reaches the callee while its caller's breaker is open, and a half-open breaker lets through only
- * its probes. Transitions and calls carrying a `source` are matched per caller, so two gateways with their
- * own breakers are judged apart; without sources there is one breaker.
+ * its probes. Transitions and calls carrying a `source` are matched per caller, and those carrying a
+ * `callee` per callee, so two gateways with their own breakers are judged apart; without either there is
+ * one breaker. With `openedAfterInjection` and `closedAfterHeal`, the breaker must also react in time.
  */
 export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
   name: "calls_while_open",
@@ -65,6 +114,9 @@ export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
       graceMillis: { type: "number", minimum: 0 },
       requireOpen: { type: "boolean" },
       source: { type: "string", minLength: 1 },
+      callee: { type: "string", minLength: 1 },
+      openedAfterInjection: deadlineSchema,
+      closedAfterHeal: deadlineSchema,
     },
     additionalProperties: false,
   },
@@ -72,29 +124,39 @@ export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
     const halfOpenProbes = config.halfOpenProbes ?? 1;
     const graceMillis = config.graceMillis ?? 0;
     const requireOpen = config.requireOpen ?? true;
-    const keep = <T extends { source?: string }>(items: readonly T[]) =>
-      config.source === undefined ? items : items.filter((item) => item.source === config.source);
+    const keep = <T extends { source?: string; callee?: string }>(items: readonly T[]) =>
+      items.filter(
+        (item) =>
+          (config.source === undefined || item.source === config.source) &&
+          (config.callee === undefined || item.callee === config.callee),
+      );
     const transitions = keep(history.breakerTransitions ?? []);
     const calls = keep<CalleeCall>(history.calleeCalls ?? []);
     const perSource = transitions.some((transition) => transition.source !== undefined);
+    const perCallee = transitions.some((transition) => transition.callee !== undefined);
     if (perSource && transitions.some((transition) => transition.source === undefined)) {
       throw new MalformedHistoryError("some breaker transitions name their source and some do not");
     }
+    if (perCallee && transitions.some((transition) => transition.callee === undefined)) {
+      throw new MalformedHistoryError("some breaker transitions name their callee and some do not");
+    }
+    const breakerOf = (item: { source?: string; callee?: string }) =>
+      `${perSource ? (item.source ?? "") : ""} → ${perCallee ? (item.callee ?? "") : ""}`;
 
-    const timelines = new Map<string, Interval[]>();
     const grouped = new Map<string, BreakerTransition[]>();
     for (const transition of transitions) {
-      const source = transition.source ?? "";
-      grouped.set(source, [...(grouped.get(source) ?? []), transition]);
+      const breaker = breakerOf(transition);
+      grouped.set(breaker, [...(grouped.get(breaker) ?? []), transition]);
     }
-    for (const [source, group] of grouped) timelines.set(source, intervals(group));
+    const timelines = new Map<string, Interval[]>();
+    for (const [breaker, group] of grouped) timelines.set(breaker, intervals(group));
 
     let unmatched = 0;
     const traceIds: string[] = [];
     for (const call of [...calls].sort((a, b) => a.timeMillis - b.timeMillis)) {
-      const timeline = timelines.get(perSource ? (call.source ?? "") : "");
+      const timeline = timelines.get(breakerOf(call));
       if (timeline === undefined) {
-        if (perSource) unmatched++;
+        if (perSource || perCallee) unmatched++;
         continue;
       }
       const interval = intervalAt(timeline, call.timeMillis);
@@ -114,12 +176,47 @@ export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
     const halfOpen = all.filter((interval) => interval.state === "half_open");
     const callsWhileOpenCount = opened.reduce((total, interval) => total + interval.violations, 0);
     const halfOpenExcessCount = halfOpen.reduce((total, interval) => total + interval.violations, 0);
+
+    const problems: string[] = [];
+    const timing: Record<string, unknown> = {};
+    const worst = (values: (number | null)[]) =>
+      values.length === 0 || values.includes(null) ? null : Math.max(...(values as number[]));
+    if (config.openedAfterInjection !== undefined) {
+      const { withinMillis } = config.openedAfterInjection;
+      const fault = faultOf(history, config.openedAfterInjection);
+      const measured = worst([...timelines.values()].map((timeline) => millisToOpen(timeline, fault)));
+      timing.millisToOpen = measured;
+      if (measured === null || measured > withinMillis) {
+        problems.push(
+          measured === null
+            ? `the breaker did not open after ${fault.id} was injected`
+            : `the breaker opened ${measured} ms after ${fault.id} was injected, over ${withinMillis} ms`,
+        );
+      }
+    }
+    if (config.closedAfterHeal !== undefined) {
+      const { withinMillis } = config.closedAfterHeal;
+      const fault = faultOf(history, config.closedAfterHeal);
+      const measured = worst([...timelines.values()].map((timeline) => millisToClose(timeline, fault)));
+      timing.millisToClose = measured;
+      if (measured === null || measured > withinMillis) {
+        problems.push(
+          measured === null
+            ? `the breaker was not closed for good after ${fault.id} was healed`
+            : `the breaker closed ${measured} ms after ${fault.id} was healed, over ${withinMillis} ms`,
+        );
+      }
+    }
+
     const details = {
       callCount: calls.length,
       openedCount: opened.length,
       callsWhileOpenCount,
       halfOpenExcessCount,
       unmatchedCallCount: unmatched,
+      halfOpenCount: halfOpen.length,
+      callsWhileHalfOpen: halfOpen.map((interval) => interval.calls),
+      ...timing,
       openIntervals: opened.map(({ fromMillis, toMillis, calls: n, violations }) => ({
         fromMillis,
         toMillis,
@@ -129,15 +226,13 @@ export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
       traceIds: traceIds.slice(0, 50),
     };
     if (callsWhileOpenCount + halfOpenExcessCount > 0) {
-      return {
-        valid: false,
-        reason: `${callsWhileOpenCount} calls reached the callee while open, ${halfOpenExcessCount} beyond half-open probes`,
-        ...details,
-      };
+      problems.unshift(
+        `${callsWhileOpenCount} calls reached the callee while open, ${halfOpenExcessCount} beyond half-open probes`,
+      );
+    } else if (opened.length === 0 && requireOpen) {
+      problems.unshift("the breaker never opened");
     }
-    if (opened.length === 0 && requireOpen) {
-      return { valid: false, reason: "the breaker never opened", ...details };
-    }
+    if (problems.length > 0) return { valid: false, reason: problems.join("; "), ...details };
     if (calls.length === 0)
       return { valid: "unknown", reason: "no call was logged at the callee", ...details };
     return { valid: true, ...details };

@@ -40,22 +40,39 @@ export interface RequestOutcome {
   readonly status: number | null;
   readonly latencyMillis?: number;
   readonly traceId?: string;
+  /** The answer's headers the load recorded, by lowercase name; absent when it records none. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type BreakerState = "closed" | "open" | "half_open";
 
-/** A circuit breaker changing state; `source` names the caller instance that owns the breaker. */
+/**
+ * A circuit breaker changing state; `source` names the caller instance that owns the breaker, `callee` the
+ * service it guards (a caller has one breaker per callee).
+ */
 export interface BreakerTransition {
   readonly timeMillis: number;
   readonly state: BreakerState;
   readonly source?: string;
+  readonly callee?: string;
 }
 
-/** One call as logged at the callee; `source` names the calling instance when known. */
+/**
+ * One call that reached the callee; `timeMillis` is when the caller sent it when known (a call sent before
+ * the breaker opened may arrive after), `source` the calling instance, `callee` the service called.
+ */
 export interface CalleeCall {
   readonly timeMillis: number;
   readonly source?: string;
+  readonly callee?: string;
   readonly traceId?: string;
+}
+
+/** A fault of the run as it happened: when its injection began and its heal finished (null: never). */
+export interface FaultWindow {
+  readonly id: string;
+  readonly injectedAtMillis: number | null;
+  readonly healedAtMillis: number | null;
 }
 
 /** Everything recorded during a run that checkers judge; each checker reads the parts it needs. */
@@ -65,6 +82,8 @@ export interface History {
   readonly requests?: readonly RequestOutcome[];
   readonly breakerTransitions?: readonly BreakerTransition[];
   readonly calleeCalls?: readonly CalleeCall[];
+  /** The run's faults, so checkers can time what happened against them (time to open after injection). */
+  readonly faults?: readonly FaultWindow[];
 }
 
 /**

@@ -20,6 +20,7 @@ export function requestOutcome(record: FloodRecord): RequestOutcome {
     status: record.status,
     traceId: record.traceId,
     ...(record.latencyMillis === null ? {} : { latencyMillis: record.latencyMillis }),
+    ...(record.headers === null ? {} : { headers: record.headers }),
   };
 }
 
@@ -39,11 +40,11 @@ function operations(records: readonly FloodRecord[]): ClientOperation[] {
   });
 }
 
-const FIELDS = ["operations", "effects", "requests", "breakerTransitions", "calleeCalls"] as const;
+const FIELDS = ["operations", "effects", "requests", "breakerTransitions", "calleeCalls", "faults"] as const;
 
 /**
- * The run's ground truth: the flood's records as `requests` and `operations`, merged with what other
- * sources add (the ledger's effects, breaker transitions from telemetry).
+ * The run's ground truth: the flood's records as `requests` and `operations` and the faults' times, merged
+ * with what other sources add (the ledger's effects, breaker transitions from telemetry).
  */
 export function floodHistory(
   records: () => readonly FloodRecord[],
@@ -52,8 +53,9 @@ export function floodHistory(
   return {
     async collect(times: RunTimes): Promise<History> {
       const mine = recordsWithin(records(), times.methodStartMillis, times.methodEndMillis);
+      const faults = Object.entries(times.faults).map(([id, fault]) => ({ id, ...fault }));
       const parts: History[] = [
-        { requests: mine.map(requestOutcome), operations: operations(mine) },
+        { requests: mine.map(requestOutcome), operations: operations(mine), faults },
         ...(await Promise.all(more.map((source) => source.collect(times)))),
       ];
       const merged: Record<string, unknown[]> = {};

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
+import { breakerHistory } from "./breaker-history.js";
 import { LauncherError } from "./errors.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
 
@@ -50,6 +51,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     databasePath,
     collectorApiUrl: collector.urls.api,
     telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
+    history: breakerHistory(databasePath),
     async close() {
       await shop.stop();
       await collector.close();

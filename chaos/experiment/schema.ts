@@ -141,6 +141,17 @@ export const experimentSchema = {
         duration: { $ref: "#/definitions/duration" },
         timeout: { $ref: "#/definitions/duration" },
         request: { $ref: "#/definitions/request" },
+        login: {
+          type: "object",
+          required: ["path", "body"],
+          additionalProperties: false,
+          properties: { path: { type: "string", pattern: "^/" }, body: {} },
+        },
+        recordHeaders: {
+          type: "array",
+          items: { type: "string", pattern: "^[A-Za-z0-9-]+$" },
+          uniqueItems: true,
+        },
       },
     },
     k6: {

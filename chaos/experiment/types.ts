@@ -57,6 +57,12 @@ export interface RequestTemplate {
   readonly body: JsonValue | null;
 }
 
+/** A POST sent once before a flood, to the flood's service; the `token` of its JSON answer fills `{{token}}`. */
+export interface FloodLogin {
+  readonly path: string;
+  readonly body: JsonValue;
+}
+
 /** Open-model constant arrival rate: requests leave on schedule whether or not earlier ones returned. */
 export interface FloodLoad {
   readonly type: "flood";
@@ -64,6 +70,9 @@ export interface FloodLoad {
   readonly durationMillis: number;
   readonly timeoutMillis: number;
   readonly request: RequestTemplate;
+  readonly login?: FloodLogin;
+  /** Response headers kept in each request's record (lowercase names), for assertions on the answers. */
+  readonly recordHeaders?: readonly string[];
 }
 
 export interface K6Load {

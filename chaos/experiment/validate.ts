@@ -14,6 +14,7 @@ import type {
   Control,
   Experiment,
   FaultAction,
+  FloodLogin,
   Load,
   Measurement,
   NetworkMode,
@@ -249,6 +250,7 @@ class Reader {
       ["assertions"],
       "assertion name",
     );
+    this.recordedHeaders(assertions, raw.load as Raw | undefined);
     const controls = ((raw.controls as Raw[]) ?? []).map(
       (control): Control => ({
         name: control.name as string,
@@ -286,6 +288,19 @@ class Reader {
       controls,
       rollbacks,
     };
+  }
+
+  /** A header an assertion reads from the answers must be one the flood records, or it would never be seen. */
+  private recordedHeaders(assertions: readonly Measurement[], load: Raw | undefined): void {
+    const flood = load?.flood as Raw | undefined;
+    const recorded = new Set(
+      ((flood?.recordHeaders as string[] | undefined) ?? []).map((h) => h.toLowerCase()),
+    );
+    assertions.forEach((assertion, index) => {
+      const header = assertion.params.header;
+      if (typeof header === "string" && !recorded.has(header.toLowerCase()))
+        this.report(["assertions", index, "header"], `"${header}" is not in load.flood.recordHeaders`);
+    });
   }
 
   private unique(names: readonly string[], path: Path, what: string): void {
@@ -465,6 +480,8 @@ class Reader {
     if (raw.flood !== undefined) {
       const flood = raw.flood as Raw;
       const request = flood.request as Raw;
+      if (flood.login === undefined && JSON.stringify(request).includes("{{token}}"))
+        this.report(["load", "flood", "request"], "uses {{token}} but the flood has no login");
       return {
         type: "flood",
         ratePerSecond: flood.ratePerSecond as number,
@@ -477,6 +494,10 @@ class Reader {
           headers: (request.headers as Record<string, string> | undefined) ?? {},
           body: (request.body as JsonValue | undefined) ?? null,
         },
+        ...(flood.login === undefined ? {} : { login: flood.login as unknown as FloodLogin }),
+        ...(flood.recordHeaders === undefined
+          ? {}
+          : { recordHeaders: (flood.recordHeaders as string[]).map((name) => name.toLowerCase()) }),
       };
     }
     const k6 = raw.k6 as Raw;

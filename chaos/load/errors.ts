@@ -2,6 +2,7 @@
 export type LoadErrorCode =
   | "SHAKEDOWN_LOAD_NOT_LOOPBACK"
   | "SHAKEDOWN_LOAD_K6_FAILED"
+  | "SHAKEDOWN_LOAD_LOGIN_FAILED"
   | "SHAKEDOWN_LOAD_UNSUPPORTED";
 
 export class LoadError extends Error {
@@ -45,5 +46,15 @@ export class K6Error extends LoadError {
 export class UnsupportedLoadError extends LoadError {
   constructor(readonly type: string) {
     super("SHAKEDOWN_LOAD_UNSUPPORTED", `no load driver runs "${type}" loads here`);
+  }
+}
+
+/** A flood's login did not give a token, so its requests would all be refused: the load never starts. */
+export class LoginError extends LoadError {
+  constructor(
+    readonly url: string,
+    problem: string,
+  ) {
+    super("SHAKEDOWN_LOAD_LOGIN_FAILED", `the flood's login at ${url} ${problem}`);
   }
 }

@@ -3,6 +3,7 @@ import * as hdr from "hdr-histogram-js";
 import type { FloodLoad, Load } from "../experiment/types.js";
 import type { LoadDriver, RunningLoad } from "../timeline/engine.js";
 import { UnsupportedLoadError } from "./errors.js";
+import { logIn } from "./login.js";
 import { assertLoopback } from "./loopback.js";
 
 /**
@@ -32,6 +33,8 @@ export interface FloodRecord {
   readonly latencyMillis: number | null;
   /** `orderId` (or `order.id`) of a JSON response: what the request created. */
   readonly orderId: string | null;
+  /** The answer's headers the flood was asked to record (`recordHeaders`), by lowercase name; null when none were. */
+  readonly headers: Readonly<Record<string, string>> | null;
 }
 
 export interface LatencySummary {
@@ -104,6 +107,8 @@ export class Flood implements RunningLoad {
   private readonly startedAt = performance.now();
   private readonly startedAtEpochMillis = Date.now();
   private readonly templated: boolean;
+  /** What a record's `headers` is when there is no answer: null when the flood records none. */
+  private readonly noHeaders: Record<string, string> | null;
   private sent = 0;
   private timer: NodeJS.Timeout | undefined;
   private finish!: () => void;
@@ -112,6 +117,8 @@ export class Flood implements RunningLoad {
     private readonly load: FloodLoad,
     private readonly options: FloodOptions,
     signal: AbortSignal,
+    /** What `{{token}}` stands for: the token of the flood's login. */
+    private readonly token: string | null = null,
   ) {
     this.intervalMillis = 1000 / load.ratePerSecond;
     this.total = Math.min(
@@ -120,6 +127,7 @@ export class Flood implements RunningLoad {
     );
     const { path, headers, body } = load.request;
     this.templated = JSON.stringify({ path, headers, body }).includes("{{key}}");
+    this.noHeaders = load.recordHeaders === undefined || load.recordHeaders.length === 0 ? null : {};
     const settled = new Promise<void>((resolve) => {
       this.finish = resolve;
     });
@@ -149,6 +157,16 @@ export class Flood implements RunningLoad {
     };
   }
 
+  private recorded(headers: Headers): Record<string, string> | null {
+    if (this.noHeaders === null) return null;
+    const kept: Record<string, string> = {};
+    for (const name of this.load.recordHeaders ?? []) {
+      const value = headers.get(name);
+      if (value !== null) kept[name] = value;
+    }
+    return kept;
+  }
+
   private tick(): void {
     if (this.controller.signal.aborted) return;
     const elapsed = performance.now() - this.startedAt;
@@ -170,12 +188,12 @@ export class Flood implements RunningLoad {
   private async request(sequence: number): Promise<void> {
     const { method, service, path, headers, body } = this.load.request;
     const key = this.templated ? randomUUID() : null;
-    // {{key}}: a fresh idempotency key per request; {{cycle N}}: 1..N in turn, to spread reads over N ids.
+    // {{key}}: a fresh idempotency key per request; {{cycle N}}: 1..N in turn, to spread reads over N ids;
+    // {{token}}: the login's token.
     const fill = (text: string) =>
-      (key === null ? text : text.replaceAll("{{key}}", key)).replace(
-        /\{\{cycle (\d+)\}\}/g,
-        (_, n: string) => String((sequence % Number(n)) + 1),
-      );
+      (key === null ? text : text.replaceAll("{{key}}", key))
+        .replaceAll("{{token}}", this.token ?? "{{token}}")
+        .replace(/\{\{cycle (\d+)\}\}/g, (_, n: string) => String((sequence % Number(n)) + 1));
     const trace = traceparent();
     const scheduledAtMillis = this.startedAtEpochMillis + sequence * this.intervalMillis;
     const sentAtMillis = Date.now();
@@ -199,6 +217,7 @@ export class Flood implements RunningLoad {
         error: (error as Error).message,
         latencyMillis: null,
         orderId: null,
+        headers: this.noHeaders,
       });
       return;
     }
@@ -226,6 +245,7 @@ export class Flood implements RunningLoad {
         error: null,
         latencyMillis,
         orderId: status < 400 ? orderIdOf(text) : null,
+        headers: this.recorded(response.headers),
       });
     } catch (error) {
       this.records.push({
@@ -235,6 +255,7 @@ export class Flood implements RunningLoad {
         ...classify(error, this.load.timeoutMillis),
         latencyMillis: null,
         orderId: null,
+        headers: this.noHeaders,
       });
     }
   }
@@ -249,8 +270,11 @@ export class FloodDriver implements LoadDriver {
   async start(load: Load, signal: AbortSignal): Promise<Flood> {
     if (load.type !== "flood") throw new UnsupportedLoadError(load.type);
     // Checked once before anything is sent, and again per request (a node may move).
-    assertLoopback(this.options.baseUrl(load.request.service));
-    const flood = new Flood(load, this.options, signal);
+    const baseUrl = this.options.baseUrl(load.request.service);
+    assertLoopback(baseUrl);
+    const token =
+      load.login === undefined ? null : await logIn(load.login, baseUrl, load.timeoutMillis, signal);
+    const flood = new Flood(load, this.options, signal, token);
     this.floods.push(flood);
     return flood;
   }

@@ -4,6 +4,7 @@ import { http } from "./http.js";
 import { latencyQuantile } from "./latency-quantile.js";
 import { metricCount } from "./metric-count.js";
 import { metricRate } from "./metric-rate.js";
+import { responseShare } from "./response-share.js";
 import { sql } from "./sql.js";
 import { timeToDetect } from "./time-to-detect.js";
 import { timeToRecover } from "./time-to-recover.js";
@@ -11,7 +12,16 @@ import type { AssertionKind } from "./types.js";
 
 /** Every probe and assertion kind by the snake_case name experiment files use. */
 export const assertionKinds: Readonly<Record<string, AssertionKind>> = Object.fromEntries(
-  [errorRate, latencyQuantile, metricCount, metricRate, sql, http, checker, timeToDetect, timeToRecover].map(
-    (kind) => [kind.name, kind as AssertionKind],
-  ),
+  [
+    errorRate,
+    latencyQuantile,
+    metricCount,
+    metricRate,
+    responseShare,
+    sql,
+    http,
+    checker,
+    timeToDetect,
+    timeToRecover,
+  ].map((kind) => [kind.name, kind as AssertionKind]),
 );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callsWhileOpen } from "../../../chaos/checkers/calls-while-open.js";
+import { check } from "../../../chaos/checkers/compose.js";
 import type { BreakerTransition, CalleeCall } from "../../../chaos/checkers/types.js";
 
 const transitions: BreakerTransition[] = [
@@ -80,6 +81,93 @@ describe("calls_while_open", () => {
       reason: "the breaker never opened",
     });
     expect(callsWhileOpen.check(history, { requireOpen: false }).valid).toBe(true);
+  });
+
+  it("judges each callee's breaker apart, and can keep to one callee", () => {
+    const history = {
+      breakerTransitions: [
+        { timeMillis: 1000, state: "open" as const, source: "gateway-1", callee: "recommendations" },
+        { timeMillis: 1000, state: "open" as const, source: "gateway-1", callee: "catalog" },
+        { timeMillis: 1500, state: "half_open" as const, source: "gateway-1", callee: "catalog" },
+        { timeMillis: 1600, state: "closed" as const, source: "gateway-1", callee: "catalog" },
+      ],
+      calleeCalls: [
+        { timeMillis: 2000, source: "gateway-1", callee: "catalog" },
+        { timeMillis: 2000, source: "gateway-1", callee: "recommendations" },
+      ],
+    };
+    expect(callsWhileOpen.check(history, {})).toMatchObject({ valid: false, callsWhileOpenCount: 1 });
+    expect(callsWhileOpen.check(history, { callee: "catalog" })).toMatchObject({
+      valid: true,
+      callCount: 1,
+      halfOpenCount: 1,
+    });
+  });
+
+  describe("timed against the run's faults", () => {
+    const faults = [
+      { id: "fail", injectedAtMillis: 400, healedAtMillis: 5000 },
+      { id: "hang", injectedAtMillis: 5000, healedAtMillis: 6050 },
+    ];
+    const history = { breakerTransitions: transitions, calleeCalls: calls(100, 6050, 7000), faults };
+
+    it("measures the time from injection to opening and from heal to closing, and holds them to a bar", () => {
+      const result = callsWhileOpen.check(history, {
+        openedAfterInjection: { fault: "fail", withinMillis: 600 },
+        closedAfterHeal: { fault: "hang", withinMillis: 50 },
+      });
+      expect(result).toMatchObject({
+        valid: true,
+        millisToOpen: 600,
+        millisToClose: 50,
+        halfOpenCount: 1,
+        callsWhileHalfOpen: [1],
+      });
+      expect(
+        callsWhileOpen.check(history, {
+          openedAfterInjection: { fault: "fail", withinMillis: 599 },
+          closedAfterHeal: { fault: "hang", withinMillis: 49 },
+        }),
+      ).toMatchObject({
+        valid: false,
+        reason:
+          "the breaker opened 600 ms after fail was injected, over 599 ms; the breaker closed 50 ms after hang was healed, over 49 ms",
+      });
+    });
+
+    it("fails a breaker that never opened, or that is open again at the end", () => {
+      const never = { calleeCalls: calls(100, 600), faults };
+      expect(
+        callsWhileOpen.check(never, { openedAfterInjection: { fault: "fail", withinMillis: 2000 } }),
+      ).toMatchObject({
+        valid: false,
+        millisToOpen: null,
+        reason: "the breaker never opened; the breaker did not open after fail was injected",
+      });
+      const reopened = {
+        ...history,
+        breakerTransitions: [...transitions, { timeMillis: 8000, state: "open" as const }],
+      };
+      expect(
+        callsWhileOpen.check(reopened, { closedAfterHeal: { fault: "hang", withinMillis: 5000 } }),
+      ).toMatchObject({ valid: false, millisToClose: null });
+    });
+
+    it("times closing from the heal, and counts a breaker already closed then as closed at once", () => {
+      expect(
+        callsWhileOpen.check(history, { closedAfterHeal: { fault: "fail", withinMillis: 0 } }),
+      ).toMatchObject({ valid: false, millisToClose: 1100 });
+      const early = { ...history, faults: [{ id: "late", injectedAtMillis: 500, healedAtMillis: 6500 }] };
+      expect(
+        callsWhileOpen.check(early, { closedAfterHeal: { fault: "late", withinMillis: 0 } }),
+      ).toMatchObject({ valid: true, millisToClose: 0 });
+    });
+
+    it("is unknown when the fault it is timed against is not in the history", () => {
+      expect(
+        check(callsWhileOpen, history, { openedAfterInjection: { fault: "nope", withinMillis: 1 } }),
+      ).toMatchObject({ valid: "unknown", reason: expect.stringMatching(/no fault "nope"/) });
+    });
   });
 
   it("is unknown when the callee logged no call at all", () => {

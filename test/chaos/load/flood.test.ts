@@ -175,6 +175,66 @@ describe("the open-model flood", () => {
     }
   });
 
+  it("logs in once, sends the token where {{token}} says, and records the answers' headers it was asked for", async () => {
+    const logins: string[] = [];
+    const { server, url } = await serve((request, response, body) => {
+      if (request.method === "POST") {
+        logins.push(body);
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ token: "t0k3n" }));
+        return;
+      }
+      const authorized = request.headers.authorization === "Bearer t0k3n";
+      response.statusCode = authorized ? 200 : 401;
+      // Every other answer is marked, as a fallback would be.
+      if (authorized && request.url?.endsWith("/2")) response.setHeader("Shop-Degraded", "circuit_open");
+      response.setHeader("X-Other", "not recorded");
+      response.end("{}");
+    });
+    servers.push(server);
+    const load = flood(
+      {
+        ratePerSecond: 40,
+        durationMillis: 100,
+        login: { path: "/auth/token", body: { username: "alice", password: "alice" } },
+        recordHeaders: ["shop-degraded"],
+      },
+      { path: "/r/{{cycle 2}}", headers: { authorization: "Bearer {{token}}" } },
+    );
+    const running = await new FloodDriver({ baseUrl: () => url }).start(load, never);
+    await running.done;
+    expect(logins).toEqual(['{"username":"alice","password":"alice"}']);
+    const seen = [...running.records]
+      .sort((a, b) => a.scheduledAtMillis - b.scheduledAtMillis)
+      .map((record) => [record.status, record.headers]);
+    expect(seen).toEqual([
+      [200, {}],
+      [200, { "shop-degraded": "circuit_open" }],
+      [200, {}],
+      [200, { "shop-degraded": "circuit_open" }],
+    ]);
+    const history = await floodHistory(() => running.records).collect({
+      methodStartMillis: 0,
+      methodEndMillis: Date.now() + 1000,
+      faults: {},
+    });
+    expect(history.requests?.map((request) => request.headers)).toEqual(seen.map(([, headers]) => headers));
+  });
+
+  it("does not start when its login gives no token", async () => {
+    const { server, url } = await serve((_request, response) => {
+      response.statusCode = 401;
+      response.end('{"title":"bad credentials"}');
+    });
+    servers.push(server);
+    const load = flood({ login: { path: "/auth/token", body: {} } });
+    const refused = await new FloodDriver({ baseUrl: () => url })
+      .start(load, never)
+      .catch((error: unknown) => error);
+    expect(isLoadError(refused) && refused.code).toBe("SHAKEDOWN_LOAD_LOGIN_FAILED");
+    expect(String(refused)).toMatch(/auth\/token answered 401: \{"title":"bad credentials"\}/);
+  });
+
   it("stops on request, recording what was in flight as indeterminate, bounded by its count", async () => {
     let arrived = 0;
     const { server, url } = await serve(() => {

@@ -85,7 +85,7 @@ describe("circuit breaker", () => {
     );
   });
 
-  it("half-open admits one probe at a time, and a successful probe closes the breaker", async () => {
+  it("half-open admits one probe and refuses other calls at once; a successful probe closes the breaker", async () => {
     freezeDate();
     const callee = await server(status.UNAVAILABLE);
     const { client, states } = clientOf(callee, { consecutiveFailures: 3, halfOpenAfterMillis: 10_000 });
@@ -94,19 +94,22 @@ describe("circuit breaker", () => {
 
     callee.behavior = { hold: true };
     advanceDate(10_000);
+    const halfOpened = await decisionCount(RPC_DEFENSES.circuitBreaker, "half_opened");
     const probe = client.call("Get", { key: "probe" });
     await until(() => callee.calls.Get === 4);
     expect(client.breakerState).toBe("half_open");
-    const waiting = client.call("Get", { key: "second" });
-    // A small bounded wait: the second call must not reach the server while the probe is out.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await decisionCount(RPC_DEFENSES.circuitBreaker, "half_opened")).toBe(halfOpened + 1);
+    // Refused without waiting for the probe, which the server holds.
+    const second = await client.call("Get", { key: "second" }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(CircuitOpenError);
+    expect((second as CircuitOpenError).state).toBe("half_open");
     expect(callee.calls.Get).toBe(4);
 
     callee.behavior = {};
     callee.release();
     await expect(probe).resolves.toMatchObject({ key: "probe" });
-    await expect(waiting).resolves.toMatchObject({ key: "second" });
     expect(client.breakerState).toBe("closed");
+    await expect(client.call("Get", { key: "third" })).resolves.toMatchObject({ key: "third" });
     expect(callee.calls.Get).toBe(5);
     expect(states).toEqual(["open", "half_open", "closed"]);
   });
