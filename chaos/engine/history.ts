@@ -54,18 +54,30 @@ export function floodHistory(
     async collect(times: RunTimes): Promise<History> {
       const mine = recordsWithin(records(), times.methodStartMillis, times.methodEndMillis);
       const faults = Object.entries(times.faults).map(([id, fault]) => ({ id, ...fault }));
-      const parts: History[] = [
+      return merge([
         { requests: mine.map(requestOutcome), operations: operations(mine), faults },
         ...(await Promise.all(more.map((source) => source.collect(times)))),
-      ];
-      const merged: Record<string, unknown[]> = {};
-      for (const part of parts) {
-        for (const field of FIELDS) {
-          const items = part[field];
-          if (items !== undefined) merged[field] = [...(merged[field] ?? []), ...items];
-        }
-      }
-      return merged as History;
+      ]);
     },
   };
+}
+
+/** Several sources as one (a topology's ledger effects and breaker transitions), their lists concatenated. */
+export function combinedHistory(sources: readonly HistorySource[]): HistorySource {
+  return {
+    async collect(times: RunTimes): Promise<History> {
+      return merge(await Promise.all(sources.map((source) => source.collect(times))));
+    },
+  };
+}
+
+function merge(parts: readonly History[]): History {
+  const merged: Record<string, unknown[]> = {};
+  for (const part of parts) {
+    for (const field of FIELDS) {
+      const items = part[field];
+      if (items !== undefined) merged[field] = [...(merged[field] ?? []), ...items];
+    }
+  }
+  return merged as History;
 }

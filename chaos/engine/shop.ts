@@ -1,10 +1,13 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
+import type { ShopTopology } from "../../fixtures/shop/topology/profiles.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
 import { breakerHistory } from "./breaker-history.js";
 import { LauncherError } from "./errors.js";
+import { combinedHistory } from "./history.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
+import { type LedgerFiles, ledgerHistory } from "./ledger-history.js";
 
 /** Traces export every 0.5 s, metrics every 5 s and the scraper polls every 5 s: wait that out, and some. */
 export const SHOP_TELEMETRY_LAG_MILLIS = 6000;
@@ -51,10 +54,20 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     databasePath,
     collectorApiUrl: collector.urls.api,
     telemetryLagMillis: SHOP_TELEMETRY_LAG_MILLIS,
-    history: breakerHistory(databasePath),
+    history: combinedHistory([breakerHistory(databasePath), ledgerHistory(shopLedgerFiles(shop.topology))]),
     async close() {
       await shop.stop();
       await collector.close();
     },
+  };
+}
+
+/** Every orders replica's database and the ledger's shared one, as the topology configured them. */
+function shopLedgerFiles(topology: ShopTopology): LedgerFiles {
+  const envOf = (role: string) =>
+    topology.services.filter((node) => node.role === role).map((node) => node.env ?? {});
+  return {
+    ordersDbPaths: envOf("orders").flatMap((env) => env.SHOP_DB_PATH ?? []),
+    ledgerDbPath: envOf("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? "",
   };
 }

@@ -1,6 +1,7 @@
 import type { FaultCatalog, FaultUnit, HealsUnconfirmed } from "../experiment/fault-unit.js";
 import { byTarget } from "./by-target.js";
 import { detachedContext, type FaultContext, type FaultFactory } from "./context.js";
+import { crashPoint } from "./crash-point.js";
 import { defenseSwitch } from "./defense-switch.js";
 import { errorRate } from "./error-rate.js";
 import { kill } from "./kill.js";
@@ -20,6 +21,7 @@ export const FAULT_FACTORIES: readonly FaultFactory[] = [
   errorRate,
   latency,
   defenseSwitch,
+  crashPoint,
   noop,
   ...networkFaults,
 ];

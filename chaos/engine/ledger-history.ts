@@ -1,0 +1,138 @@
+import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import type { Effect, History } from "../checkers/types.js";
+import type { RunTimes } from "../experiment/windows.js";
+import type { HistorySource } from "../timeline/engine.js";
+
+/** Where the shop keeps the ground truth of orders: each orders replica's SQLite file, and the ledger's shared one. */
+export interface LedgerFiles {
+  readonly ordersDbPaths: readonly string[];
+  readonly ledgerDbPath: string;
+}
+
+export interface LedgerHistoryOptions {
+  /** The longest wait for the ledger to apply the run's orders. Default 30 s. */
+  readonly settleMillis?: number;
+  /** With every outbox row sent, this long without a new effect ends the wait early. Default 3 s. */
+  readonly quietMillis?: number;
+  readonly pollMillis?: number;
+}
+
+interface PlacedOrder {
+  /** The Idempotency-Key it was placed with: the flood's `{{key}}`, the checker's operation key. */
+  readonly key: string;
+  readonly placedAtMillis: number;
+}
+
+/** Runs `read` on a read-only connection; a file or table not created yet reads as `empty`. */
+function readOnly<T>(path: string, read: (db: Database.Database) => T, empty: T): T {
+  if (!existsSync(path)) return empty;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 2000");
+    return read(db);
+  } catch (error) {
+    if (/no such table/.test((error as Error).message)) return empty;
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
+function placedOrders(paths: readonly string[]): { orders: Map<string, PlacedOrder>; unsent: number } {
+  const orders = new Map<string, PlacedOrder>();
+  let unsent = 0;
+  for (const path of paths) {
+    const rows = readOnly(
+      path,
+      (db) =>
+        db
+          .prepare(
+            `SELECT k.order_id AS orderId, k.key AS key, o.created_at AS placedAtMillis
+             FROM idempotency_keys k JOIN orders o ON o.id = k.order_id`,
+          )
+          .all() as { orderId: string; key: string; placedAtMillis: number }[],
+      [],
+    );
+    for (const row of rows) orders.set(row.orderId, { key: row.key, placedAtMillis: row.placedAtMillis });
+    unsent += readOnly(
+      path,
+      (db) => (db.prepare("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get() as { n: number }).n,
+      0,
+    );
+  }
+  return { orders, unsent };
+}
+
+interface LedgerRow {
+  readonly orderId: string;
+  readonly effects: number;
+  readonly firstAppliedAt: string;
+}
+
+function ledgerRows(path: string): LedgerRow[] {
+  return readOnly(
+    path,
+    (db) =>
+      db
+        .prepare(
+          `SELECT order_id AS orderId, count(*) AS effects, min(applied_at) AS firstAppliedAt
+           FROM points GROUP BY order_id`,
+        )
+        .all() as LedgerRow[],
+    [],
+  );
+}
+
+/**
+ * The ledger's effects as `exactly_once` reads them: per Idempotency-Key (the flood's key), found through the
+ * orders replicas' idempotency records, since the ledger knows only order ids. Orders placed before the
+ * method started belong to an earlier run (the experiment before its negative control) and are left out.
+ * An effect for an order no replica placed, applied since the method started, is kept as `order:<id>`, so
+ * the checker reports it as unexpected.
+ *
+ * The chain outbox → Kafka → ledger is asynchronous, so it first waits (bounded) until every order of the
+ * run has an effect, or until the outbox is drained and no effect has appeared for `quietMillis`.
+ */
+export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions = {}): HistorySource {
+  const settleMillis = options.settleMillis ?? 30_000;
+  const quietMillis = options.quietMillis ?? 3000;
+  const pollMillis = options.pollMillis ?? 250;
+  return {
+    async collect(times: RunTimes): Promise<History> {
+      const since = new Date(times.methodStartMillis).toISOString();
+      const deadline = Date.now() + settleMillis;
+      let lastTotal = -1;
+      let lastChangeMillis = Date.now();
+      for (;;) {
+        const { orders, unsent } = placedOrders(files.ordersDbPaths);
+        const rows = ledgerRows(files.ledgerDbPath);
+        const total = rows.reduce((sum, row) => sum + row.effects, 0);
+        if (total !== lastTotal) {
+          lastTotal = total;
+          lastChangeMillis = Date.now();
+        }
+        const applied = new Set(rows.map((row) => row.orderId));
+        const caughtUp = [...orders].every(
+          ([id, order]) => order.placedAtMillis < times.methodStartMillis || applied.has(id),
+        );
+        const quiet = unsent === 0 && Date.now() - lastChangeMillis >= quietMillis;
+        // Caught up still waits out one quiet spell: a duplicate arrives after the first effect.
+        if ((caughtUp && Date.now() - lastChangeMillis >= quietMillis) || quiet || Date.now() >= deadline) {
+          const effects: Effect[] = rows.flatMap((row): Effect[] => {
+            const order = orders.get(row.orderId);
+            if (order !== undefined) {
+              return order.placedAtMillis >= times.methodStartMillis
+                ? [{ key: order.key, count: row.effects }]
+                : [];
+            }
+            return row.firstAppliedAt >= since ? [{ key: `order:${row.orderId}`, count: row.effects }] : [];
+          });
+          return { effects };
+        }
+        await sleep(pollMillis);
+      }
+    },
+  };
+}
