@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { crashPoints } from "./crash-points.js";
 import { currentFault, FaultValidationError, parseFault, setFault } from "./faults.js";
 import { metricsHandler } from "./metrics.js";
 import { switchboard } from "./switches.js";
@@ -12,6 +13,7 @@ import { switchboard } from "./switches.js";
  *   PUT    /control/switches/{name}  {"enabled": false}
  *   PUT    /control/fault            {"errorRate": 1, "addedLatencyMillis": 0, "jitterMillis": 0, "operations": []}
  *   DELETE /control/fault
+ *   PUT    /control/crash-points/{name}  {"armed": true}: the process SIGKILLs itself when it next reaches it
  */
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -61,7 +63,7 @@ function readJson(request: IncomingMessage): Promise<unknown> {
 }
 
 function state() {
-  return { switches: switchboard.snapshot(), fault: currentFault() };
+  return { switches: switchboard.snapshot(), fault: currentFault(), crashPoints: crashPoints.snapshot() };
 }
 
 export async function controlHandler(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -88,6 +90,23 @@ export async function controlHandler(request: IncomingMessage, response: ServerR
         return problem(response, 400, 'body must be {"enabled": true} or {"enabled": false}');
       }
       found.set(body.enabled);
+      send(response, 200, state());
+      return;
+    }
+    const crashPointName = /^\/control\/crash-points\/([^/]+)$/.exec(path)?.[1];
+    if (crashPointName !== undefined) {
+      if (request.method !== "PUT") return problem(response, 405, 'use PUT with {"armed": true|false}');
+      const name = decodeURIComponent(crashPointName);
+      const point = crashPoints.get(name);
+      if (point === undefined) {
+        const known = Object.keys(crashPoints.snapshot()).join(", ") || "none";
+        return problem(response, 404, `no crash point named ${name}; known: ${known}`);
+      }
+      const body = (await readJson(request)) as { armed?: unknown };
+      if (typeof body !== "object" || body === null || typeof body.armed !== "boolean") {
+        return problem(response, 400, 'body must be {"armed": true} or {"armed": false}');
+      }
+      point.arm(body.armed);
       send(response, 200, state());
       return;
     }

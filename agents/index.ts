@@ -1,4 +1,5 @@
 export { controlHandler, serveAdmin } from "./control.js";
+export { CrashPoint, CrashPoints, crashPoints } from "./crash-points.js";
 export { DECISION_EVENT, type DecisionAttributes, type DecisionOptions, recordDecision } from "./decision.js";
 export {
   applyFault,

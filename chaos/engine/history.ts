@@ -69,6 +69,15 @@ export function floodHistory(
   };
 }
 
+/** Several sources as one (a topology's ledger effects and breaker transitions), their lists concatenated. */
+export function combinedHistory(sources: readonly HistorySource[]): HistorySource {
+  return {
+    async collect(times: RunTimes): Promise<History> {
+      return merge(await Promise.all(sources.map((source) => source.collect(times))));
+    },
+  };
+}
+
 function merge(parts: readonly History[]): History {
   const merged: Record<string, unknown[]> = {};
   for (const part of parts) {
@@ -78,13 +87,4 @@ function merge(parts: readonly History[]): History {
     }
   }
   return merged as History;
-}
-
-/** Several sources as one: each field holds what every source found for it. */
-export function combinedHistory(sources: readonly HistorySource[]): HistorySource {
-  return {
-    async collect(times: RunTimes): Promise<History> {
-      return merge(await Promise.all(sources.map((source) => source.collect(times))));
-    },
-  };
 }

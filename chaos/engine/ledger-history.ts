@@ -5,32 +5,27 @@ import type { Effect, History } from "../checkers/types.js";
 import type { RunTimes } from "../experiment/windows.js";
 import type { HistorySource } from "../timeline/engine.js";
 
-/** Where the shop keeps the ground truth of orders: each orders replica's SQLite, and the shared ledger's. */
+/** Where the shop keeps the ground truth of orders: each orders replica's SQLite file, and the ledger's shared one. */
 export interface LedgerFiles {
   readonly ordersDbPaths: readonly string[];
   readonly ledgerDbPath: string;
 }
 
 export interface LedgerHistoryOptions {
-  /** How long to wait at most for the ledger to apply every order of the run. Default 20 s. */
+  /** The longest wait for the ledger to apply the run's orders. Default 30 s. */
   readonly settleMillis?: number;
-  /** Once every outbox row is sent, how long without a new effect ends the wait early. Default 3 s. */
+  /** With every outbox row sent, this long without a new effect ends the wait early. Default 3 s. */
   readonly quietMillis?: number;
   readonly pollMillis?: number;
 }
 
-interface OrdersSnapshot {
-  /** Order id → the idempotency key it was placed with, and whether it was placed since the method began. */
-  readonly orders: Map<string, { key: string; thisRun: boolean }>;
-  readonly unsent: number;
+interface PlacedOrder {
+  /** The Idempotency-Key it was placed with: the flood's `{{key}}`, the checker's operation key. */
+  readonly key: string;
+  readonly placedAtMillis: number;
 }
 
-interface LedgerRow {
-  readonly order_id: string;
-  readonly effects: number;
-  readonly first_applied: string;
-}
-
+/** Runs `read` on a read-only connection; a file or table not created yet reads as `empty`. */
 function readOnly<T>(path: string, read: (db: Database.Database) => T, empty: T): T {
   if (!existsSync(path)) return empty;
   const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -38,7 +33,6 @@ function readOnly<T>(path: string, read: (db: Database.Database) => T, empty: T)
     db.pragma("busy_timeout = 2000");
     return read(db);
   } catch (error) {
-    // A replica that has not created its tables yet has nothing to tell.
     if (/no such table/.test((error as Error).message)) return empty;
     throw error;
   } finally {
@@ -46,8 +40,8 @@ function readOnly<T>(path: string, read: (db: Database.Database) => T, empty: T)
   }
 }
 
-function ordersSnapshot(paths: readonly string[], sinceMillis: number): OrdersSnapshot {
-  const orders = new Map<string, { key: string; thisRun: boolean }>();
+function placedOrders(paths: readonly string[]): { orders: Map<string, PlacedOrder>; unsent: number } {
+  const orders = new Map<string, PlacedOrder>();
   let unsent = 0;
   for (const path of paths) {
     const rows = readOnly(
@@ -55,15 +49,13 @@ function ordersSnapshot(paths: readonly string[], sinceMillis: number): OrdersSn
       (db) =>
         db
           .prepare(
-            `SELECT k.order_id AS orderId, k.key AS key, o.created_at AS createdAt
+            `SELECT k.order_id AS orderId, k.key AS key, o.created_at AS placedAtMillis
              FROM idempotency_keys k JOIN orders o ON o.id = k.order_id`,
           )
-          .all() as { orderId: string; key: string; createdAt: number }[],
+          .all() as { orderId: string; key: string; placedAtMillis: number }[],
       [],
     );
-    for (const row of rows) {
-      orders.set(row.orderId, { key: row.key, thisRun: row.createdAt >= sinceMillis });
-    }
+    for (const row of rows) orders.set(row.orderId, { key: row.key, placedAtMillis: row.placedAtMillis });
     unsent += readOnly(
       path,
       (db) => (db.prepare("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get() as { n: number }).n,
@@ -73,13 +65,20 @@ function ordersSnapshot(paths: readonly string[], sinceMillis: number): OrdersSn
   return { orders, unsent };
 }
 
+interface LedgerRow {
+  readonly orderId: string;
+  readonly effects: number;
+  readonly firstAppliedAt: string;
+}
+
 function ledgerRows(path: string): LedgerRow[] {
   return readOnly(
     path,
     (db) =>
       db
         .prepare(
-          "SELECT order_id, count(*) AS effects, min(applied_at) AS first_applied FROM points GROUP BY order_id",
+          `SELECT order_id AS orderId, count(*) AS effects, min(applied_at) AS firstAppliedAt
+           FROM points GROUP BY order_id`,
         )
         .all() as LedgerRow[],
     [],
@@ -87,40 +86,48 @@ function ledgerRows(path: string): LedgerRow[] {
 }
 
 /**
- * The ledger's effects as `exactly_once` reads them: keyed by the Idempotency-Key each order was placed
- * with (the flood's key), found through the orders replicas' idempotency records. Orders placed before the
- * method started belong to earlier runs and are left out; a ledger row for an order no replica placed,
- * applied since the method started, is kept under `order:<id>`, so the checker calls it unexpected.
+ * The ledger's effects as `exactly_once` reads them: per Idempotency-Key (the flood's key), found through the
+ * orders replicas' idempotency records, since the ledger knows only order ids. Orders placed before the
+ * method started belong to an earlier run (the experiment before its negative control) and are left out.
+ * An effect for an order no replica placed, applied since the method started, is kept as `order:<id>`, so
+ * the checker reports it as unexpected.
  *
- * The ledger applies orders asynchronously (outbox → Kafka → consumer), so it first waits, bounded, until
- * every order of the run has an effect, or every outbox row is sent and no effect has appeared for a while.
+ * The chain outbox → Kafka → ledger is asynchronous, so it first waits (bounded) until every order of the
+ * run has an effect, or until the outbox is drained and no effect has appeared for `quietMillis`.
  */
 export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions = {}): HistorySource {
-  const settleMillis = options.settleMillis ?? 20_000;
+  const settleMillis = options.settleMillis ?? 30_000;
   const quietMillis = options.quietMillis ?? 3000;
   const pollMillis = options.pollMillis ?? 250;
   return {
     async collect(times: RunTimes): Promise<History> {
       const since = new Date(times.methodStartMillis).toISOString();
       const deadline = Date.now() + settleMillis;
-      let lastCount = -1;
+      let lastTotal = -1;
       let lastChangeMillis = Date.now();
       for (;;) {
-        const { orders, unsent } = ordersSnapshot(files.ordersDbPaths, times.methodStartMillis);
+        const { orders, unsent } = placedOrders(files.ordersDbPaths);
         const rows = ledgerRows(files.ledgerDbPath);
-        const applied = new Set(rows.map((row) => row.order_id));
-        const count = rows.reduce((sum, row) => sum + row.effects, 0);
-        if (count !== lastCount) {
-          lastCount = count;
+        const total = rows.reduce((sum, row) => sum + row.effects, 0);
+        if (total !== lastTotal) {
+          lastTotal = total;
           lastChangeMillis = Date.now();
         }
-        const caughtUp = [...orders].every(([id, order]) => !order.thisRun || applied.has(id));
+        const applied = new Set(rows.map((row) => row.orderId));
+        const caughtUp = [...orders].every(
+          ([id, order]) => order.placedAtMillis < times.methodStartMillis || applied.has(id),
+        );
         const quiet = unsent === 0 && Date.now() - lastChangeMillis >= quietMillis;
-        if (caughtUp || quiet || Date.now() >= deadline) {
-          const effects: Effect[] = rows.flatMap((row) => {
-            const order = orders.get(row.order_id);
-            if (order !== undefined) return order.thisRun ? [{ key: order.key, count: row.effects }] : [];
-            return row.first_applied >= since ? [{ key: `order:${row.order_id}`, count: row.effects }] : [];
+        // Caught up still waits out one quiet spell: a duplicate arrives after the first effect.
+        if ((caughtUp && Date.now() - lastChangeMillis >= quietMillis) || quiet || Date.now() >= deadline) {
+          const effects: Effect[] = rows.flatMap((row): Effect[] => {
+            const order = orders.get(row.orderId);
+            if (order !== undefined) {
+              return order.placedAtMillis >= times.methodStartMillis
+                ? [{ key: order.key, count: row.effects }]
+                : [];
+            }
+            return row.firstAppliedAt >= since ? [{ key: `order:${row.orderId}`, count: row.effects }] : [];
           });
           return { effects };
         }

@@ -6,6 +6,8 @@ import { AgentControlError } from "./errors.js";
 export interface ControlState {
   readonly switches: Readonly<Record<string, boolean>>;
   readonly fault: InProcessFault | null;
+  /** Every crash point the process defines, and whether it is armed. */
+  readonly crashPoints: Readonly<Record<string, boolean>>;
 }
 
 /** A node's agent control endpoint: on the node's `admin` port, at its loopback address. */
@@ -81,6 +83,10 @@ export async function clearFault(endpoint: AgentEndpoint): Promise<void> {
 
 export async function setSwitch(endpoint: AgentEndpoint, name: string, enabled: boolean): Promise<void> {
   await call(endpoint, "PUT", `/control/switches/${encodeURIComponent(name)}`, { enabled });
+}
+
+export async function armCrashPoint(endpoint: AgentEndpoint, name: string, armed: boolean): Promise<void> {
+  await call(endpoint, "PUT", `/control/crash-points/${encodeURIComponent(name)}`, { armed });
 }
 
 /** True when both describe the same fault (the agent echoes what it was given, field by field). */

@@ -3,6 +3,7 @@ import { burst } from "./burst.js";
 import { byTarget } from "./by-target.js";
 import { cacheExpire } from "./cache-expire.js";
 import { detachedContext, type FaultContext, type FaultFactory } from "./context.js";
+import { crashPoint } from "./crash-point.js";
 import { defenseSwitch } from "./defense-switch.js";
 import { errorRate } from "./error-rate.js";
 import { kill } from "./kill.js";
@@ -24,6 +25,7 @@ export const FAULT_FACTORIES: readonly FaultFactory[] = [
   errorRate,
   latency,
   defenseSwitch,
+  crashPoint,
   noop,
   cacheExpire,
   burst,

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { serveAdmin } from "../../agents/control.js";
+import { crashPoints } from "../../agents/crash-points.js";
 import { applyFault, InjectedFaultError, setFault } from "../../agents/faults.js";
 import { switchboard } from "../../agents/switches.js";
 
@@ -89,5 +90,21 @@ describe("the agent's control endpoint", () => {
     const response = await fetch(`${base}/metrics`);
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  it("arms and disarms a crash point the process defines, and refuses one it does not", async () => {
+    const point = crashPoints.define("test.step");
+    const armed = await put("/control/crash-points/test.step", '{"armed": true}');
+    expect(armed.status).toBe(200);
+    expect((await json(armed)).crashPoints["test.step"]).toBe(true);
+    expect(point.armed).toBe(true);
+    await put("/control/crash-points/test.step", '{"armed": false}');
+    expect(point.armed).toBe(false);
+    // Disarmed, reaching it does nothing (armed, it would SIGKILL this test process).
+    point.reached();
+    const unknown = await put("/control/crash-points/nope", '{"armed": true}');
+    expect(unknown.status).toBe(404);
+    expect((await json(unknown)).detail).toMatch(/no crash point named nope; known: .*test\.step/);
+    expect((await put("/control/crash-points/test.step", '{"armed": 1}')).status).toBe(400);
   });
 });

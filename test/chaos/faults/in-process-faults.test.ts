@@ -103,4 +103,36 @@ describe("in-process faults and switches through a real agent", () => {
     await switches.set("demo_guard", true);
     expect((await readControl(endpoint)).switches.demo_guard).toBe(true);
   });
+
+  it("crash_point kills the node when its code reaches the armed step, and heal restarts it disarmed", async () => {
+    const crash = unitOf(context, "crash_point");
+    const before = supervisor.status("app-1").pid;
+    const injection = await crash.inject({ role: "app" }, { point: "app.step", within: "200ms" }, never);
+    expect((await readControl(endpoint)).crashPoints["app.step"]).toBe(true);
+    // Armed but not reached: the node keeps running, and verify says so.
+    expect(await work()).toBe(200);
+    expect(await crash.verify(injection)).toMatchObject({ tookEffect: false });
+
+    const step = await fetch(`http://127.0.0.1:${httpPort}/step`).catch((error: Error) => error);
+    expect(step).toBeInstanceOf(Error);
+    const verification = await crash.verify(injection);
+    expect(verification).toMatchObject({ tookEffect: true });
+    expect(verification.evidence).toContain(`crashed at app.step: app-1 (pid ${before})`);
+
+    await crash.heal(injection);
+    const after = supervisor.status("app-1");
+    expect(after.state).toBe("healthy");
+    expect(after.pid).not.toBe(before);
+    endpoint = { node: "app-1", adminPort: after.ports.admin as number };
+    httpPort = after.ports.http as number;
+    expect((await readControl(endpoint)).crashPoints["app.step"]).toBe(false);
+    expect(await (await fetch(`http://127.0.0.1:${httpPort}/step`)).text()).toBe("stepped");
+  });
+
+  it("crash_point refuses a point the node does not define", async () => {
+    const crash = unitOf(context, "crash_point");
+    await expect(crash.inject({ node: "app-1" }, { point: "app.nowhere" }, never)).rejects.toThrow(
+      /no crash point named app\.nowhere; known: app\.step/,
+    );
+  });
 });
