@@ -93,7 +93,8 @@ function ledgerRows(path: string): LedgerRow[] {
  * the checker reports it as unexpected.
  *
  * The chain outbox → Kafka → ledger is asynchronous, so it first waits (bounded) until every order of the
- * run has an effect, or until the outbox is drained and no effect has appeared for `quietMillis`.
+ * run has an effect, or until the outbox is drained and no effect has appeared for `quietMillis`; a run that
+ * placed no order returns at once.
  */
 export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions = {}): HistorySource {
   const settleMillis = options.settleMillis ?? 30_000;
@@ -118,8 +119,17 @@ export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions 
           ([id, order]) => order.placedAtMillis < times.methodStartMillis || applied.has(id),
         );
         const quiet = unsent === 0 && Date.now() - lastChangeMillis >= quietMillis;
+        // A run that placed no order (a flood of reads) has no effect to wait for.
+        const noOrders =
+          unsent === 0 &&
+          ![...orders.values()].some((order) => order.placedAtMillis >= times.methodStartMillis);
         // Caught up still waits out one quiet spell: a duplicate arrives after the first effect.
-        if ((caughtUp && Date.now() - lastChangeMillis >= quietMillis) || quiet || Date.now() >= deadline) {
+        if (
+          noOrders ||
+          (caughtUp && Date.now() - lastChangeMillis >= quietMillis) ||
+          quiet ||
+          Date.now() >= deadline
+        ) {
           const effects: Effect[] = rows.flatMap((row): Effect[] => {
             const order = orders.get(row.orderId);
             if (order !== undefined) {

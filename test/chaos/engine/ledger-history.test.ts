@@ -60,4 +60,23 @@ describe("ledger history", () => {
       { key: "order:o-stranger", count: 1 },
     ]);
   });
+
+  it("returns without waiting when the run placed no order", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ledger-history-"));
+    ordersDb(join(dir, "orders-1.db"), [{ id: "o-old", key: "k-old", placedAtMillis: METHOD_START - 5000 }]);
+    const ledgerDb = new Database(join(dir, "ledger.db"));
+    new LedgerStore(ledgerDb).apply(
+      { orderId: "o-old", customerId: "u-alice", points: 1 },
+      { topic: "orders", partition: 0, offset: 0n },
+      false,
+    );
+    ledgerDb.close();
+
+    // Waiting out either period would outlast the test's own timeout.
+    const history = await ledgerHistory(
+      { ordersDbPaths: [join(dir, "orders-1.db")], ledgerDbPath: join(dir, "ledger.db") },
+      { quietMillis: 600_000, settleMillis: 600_000, pollMillis: 10 },
+    ).collect({ methodStartMillis: METHOD_START, methodEndMillis: METHOD_START + 1000, faults: {} });
+    expect(history.effects).toEqual([]);
+  });
 });
