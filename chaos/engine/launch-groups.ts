@@ -38,3 +38,28 @@ export function launchGroups(experiments: readonly Experiment[]): LaunchGroup[] 
   }
   return [...groups.values()];
 }
+
+/** About how long one run of the experiment lasts: its load, or its method when that ends later. */
+function runMillis(experiment: Experiment): number {
+  const methodEnd = Math.max(
+    0,
+    ...experiment.method.map((action) => action.atMillis + (action.durationMillis ?? 0)),
+  );
+  return Math.max(experiment.load?.durationMillis ?? 0, methodEnd);
+}
+
+/** About how long a group keeps its topology busy: each experiment once, and once more per negative control. */
+export function estimatedMillis(group: LaunchGroup): number {
+  return group.experiments.reduce(
+    (sum, experiment) => sum + runMillis(experiment) * (1 + experiment.controls.length),
+    0,
+  );
+}
+
+/**
+ * The longest groups first: with several groups running at once, a long one started last would leave the
+ * others idle at the end.
+ */
+export function longestFirst(groups: readonly LaunchGroup[]): LaunchGroup[] {
+  return [...groups].sort((a, b) => estimatedMillis(b) - estimatedMillis(a));
+}

@@ -1,12 +1,13 @@
 import { randomInt } from "node:crypto";
+import { join } from "node:path";
 import type { Experiment } from "../experiment/types.js";
 import { FileJournal } from "../journal/write-ahead.js";
 import type { RunEvidence } from "../report/evidence.js";
 import { PidRegistry } from "../supervisor/pid-registry.js";
 import type { ExperimentReport } from "../timeline/record.js";
 import { StateInUseError } from "./errors.js";
-import { importLauncher } from "./launch.js";
-import { type LaunchGroup, launchGroups } from "./launch-groups.js";
+import { importLauncher, type LaunchTopology } from "./launch.js";
+import { type LaunchGroup, launchGroups, longestFirst } from "./launch-groups.js";
 import { describeRecovery, recoveredAnything, recoverRunState, recoveryProblems } from "./recover.js";
 import { runExperiments } from "./run.js";
 import { openEngineRunStore } from "./run-store.js";
@@ -31,6 +32,11 @@ export interface SessionOptions {
   readonly log: (line: string) => void;
   /** Called as each experiment ends, before the next one starts. */
   readonly onReport?: (report: ExperimentReport) => void;
+  /**
+   * How many launch groups run at once, each on its own topology (default 1). With `databasePath` every
+   * collector would write the same file, so the groups then run one at a time.
+   */
+  readonly parallel?: number;
 }
 
 /** One launched topology and how long it took to come up. */
@@ -71,65 +77,123 @@ export async function runSession(
     const seed = options.seed ?? randomInt(2 ** 31);
     options.log(`seed ${seed} (replay the same picks with --seed ${seed})`);
 
-    const reports: ExperimentReport[] = [];
-    const evidence: Record<string, RunEvidence> = {};
-    const launches: LaunchRecord[] = [];
-    let collectorApiUrl: string | undefined;
-    for (const group of launchGroups(experiments)) {
-      if (options.signal.aborted) break;
-      const started = performance.now();
-      const launched = await launch({
-        profile: group.profile,
-        env: group.env,
-        network: group.network,
-        runDir: state.dir,
-        registry: new PidRegistry(state.pidsPath),
-        signal: options.signal,
-        ...(options.databasePath === undefined ? {} : { databasePath: options.databasePath }),
-      });
-      const launchMillis = performance.now() - started;
-      launches.push({ group, launchMillis });
-      options.log(
-        `topology ${group.profile}${group.network === "loopback" ? "" : ` (${group.network})`} up in ` +
-          `${(launchMillis / 1000).toFixed(1)} s for ${group.experiments.length} experiment(s)`,
-      );
-      const journal = new FileJournal(state.journalPath);
-      const databasePath = launched.databasePath ?? options.databasePath ?? options.defaultDatabasePath;
-      // Telemetry first: a database the run store is about to create holds no telemetry to ask.
-      const telemetry = openTelemetry(databasePath);
-      collectorApiUrl ??= launched.collectorApiUrl;
-      const runStore = openEngineRunStore(databasePath, options.log);
-      try {
-        const outcome = await runExperiments(group.experiments, {
-          topology: launched.topology,
-          journal,
-          telemetry: telemetry.telemetry,
-          seed,
-          signal: options.signal,
-          ...(launched.telemetryLagMillis === undefined
-            ? {}
-            : { telemetryLagMillis: launched.telemetryLagMillis }),
-          ...(launched.history === undefined ? {} : { history: launched.history }),
-          ...(options.onReport === undefined ? {} : { onReport: options.onReport }),
-          ...(runStore === undefined ? {} : { runStore }),
-        });
-        reports.push(...outcome.reports);
-        Object.assign(evidence, outcome.evidence);
-      } finally {
-        runStore?.close();
-        journal.close();
-        telemetry.close();
-        await launched.close();
+    const parallel = options.databasePath === undefined ? Math.max(1, options.parallel ?? 1) : 1;
+    const groups = parallel > 1 ? longestFirst(launchGroups(experiments)) : launchGroups(experiments);
+    if (parallel < (options.parallel ?? 1))
+      options.log("one --db for every topology: groups run one at a time");
+    const journal = new FileJournal(state.journalPath);
+    // One registry for every group: its appends are synchronous, so concurrent groups never tear a line.
+    const registry = new PidRegistry(state.pidsPath);
+    const failed = new AbortController();
+    const signal = AbortSignal.any([options.signal, failed.signal]);
+    const results: (GroupOutcome | undefined)[] = [];
+    let firstError: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length && !signal.aborted) {
+        const index = next++;
+        const group = groups[index] as LaunchGroup;
+        // Concurrent groups keep their nodes' files apart; their PIDs and journal records stay together.
+        const runDir = parallel > 1 ? join(state.dir, "groups", String(index + 1)) : state.dir;
+        try {
+          results[index] = await runGroup(group, {
+            ...options,
+            launch,
+            signal,
+            seed,
+            journal,
+            registry,
+            runDir,
+          });
+        } catch (error) {
+          firstError ??= error;
+          failed.abort(new Error(`another launch group failed: ${describeError(error)}`));
+        }
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(parallel, groups.length) }, worker));
+    } finally {
+      journal.close();
     }
+    if (firstError !== undefined) throw firstError;
+    const done = results.filter((result): result is GroupOutcome => result !== undefined);
+    const collectorApiUrl = done.find((result) => result.collectorApiUrl !== undefined)?.collectorApiUrl;
     return {
       seed,
-      reports,
-      evidence,
-      launches,
+      reports: done.flatMap((result) => result.reports),
+      evidence: Object.assign({}, ...done.map((result) => result.evidence)),
+      launches: done.map((result) => result.launch),
       ...(collectorApiUrl === undefined ? {} : { collectorApiUrl }),
     };
   } finally {
     release();
+  }
+}
+
+interface GroupOutcome {
+  readonly launch: LaunchRecord;
+  readonly reports: readonly ExperimentReport[];
+  readonly evidence: Readonly<Record<string, RunEvidence>>;
+  readonly collectorApiUrl?: string;
+}
+
+interface GroupContext extends SessionOptions {
+  readonly launch: LaunchTopology;
+  readonly seed: number;
+  readonly journal: FileJournal;
+  readonly registry: PidRegistry;
+  readonly runDir: string;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Starts a fresh topology for one launch group, runs its experiments and their controls, and stops it. */
+async function runGroup(group: LaunchGroup, context: GroupContext): Promise<GroupOutcome> {
+  const started = performance.now();
+  const launched = await context.launch({
+    profile: group.profile,
+    env: group.env,
+    network: group.network,
+    runDir: context.runDir,
+    registry: context.registry,
+    signal: context.signal,
+    ...(context.databasePath === undefined ? {} : { databasePath: context.databasePath }),
+  });
+  const launchMillis = performance.now() - started;
+  context.log(
+    `topology ${group.profile}${group.network === "loopback" ? "" : ` (${group.network})`} up in ` +
+      `${(launchMillis / 1000).toFixed(1)} s for ${group.experiments.length} experiment(s)`,
+  );
+  const databasePath = launched.databasePath ?? context.databasePath ?? context.defaultDatabasePath;
+  // Telemetry first: a database the run store is about to create holds no telemetry to ask.
+  const telemetry = openTelemetry(databasePath);
+  const runStore = openEngineRunStore(databasePath, context.log);
+  try {
+    const outcome = await runExperiments(group.experiments, {
+      topology: launched.topology,
+      journal: context.journal,
+      telemetry: telemetry.telemetry,
+      seed: context.seed,
+      signal: context.signal,
+      ...(launched.telemetryLagMillis === undefined
+        ? {}
+        : { telemetryLagMillis: launched.telemetryLagMillis }),
+      ...(launched.history === undefined ? {} : { history: launched.history }),
+      ...(context.onReport === undefined ? {} : { onReport: context.onReport }),
+      ...(runStore === undefined ? {} : { runStore }),
+    });
+    return {
+      launch: { group, launchMillis },
+      reports: outcome.reports,
+      evidence: outcome.evidence,
+      ...(launched.collectorApiUrl === undefined ? {} : { collectorApiUrl: launched.collectorApiUrl }),
+    };
+  } finally {
+    runStore?.close();
+    telemetry.close();
+    await launched.close();
   }
 }

@@ -57,6 +57,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
       profile: options.profile,
       collector,
       runDir: options.runDir,
+      registry: options.registry,
       gatewayPort: 0,
       env: { OTEL_METRIC_EXPORT_INTERVAL: String(RUN_METRIC_INTERVAL_MILLIS), ...options.env },
       network: options.network,

@@ -18,6 +18,7 @@ export interface SessionFlags {
   db?: string;
   topology: string;
   stateDir: string;
+  parallel: number;
 }
 
 function seedFlag(text: string): number {
@@ -28,12 +29,26 @@ function seedFlag(text: string): number {
   return seed;
 }
 
+function parallelFlag(text: string): number {
+  const parallel = Number(text);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8) {
+    throw new UsageError(`--parallel: "${text}" is not an integer from 1 to 8`);
+  }
+  return parallel;
+}
+
 export function addSessionFlags(command: Command): Command {
   return command
     .option("--seed <n>", "seed for random target picks (one, majority)", seedFlag)
     .option("--db <file>", `the collector's SQLite database (default: the topology's, else ${DEFAULT_DB})`)
     .option("--topology <module>", "module exporting launchTopology()", DEFAULT_TOPOLOGY_MODULE)
-    .option("--state-dir <dir>", "where the journal and owned PIDs live, for recover", DEFAULT_STATE_DIR);
+    .option("--state-dir <dir>", "where the journal and owned PIDs live, for recover", DEFAULT_STATE_DIR)
+    .option(
+      "--parallel <n>",
+      "launch groups (experiments sharing one topology) run at once, each on its own topology",
+      parallelFlag,
+      1,
+    );
 }
 
 /** Every file is validated before anything starts; all their problems are reported at once (exit 2). */
@@ -76,6 +91,7 @@ export async function runFromCli(
       defaultDatabasePath: DEFAULT_DB,
       log: (line) => console.log(line),
       onReport,
+      parallel: flags.parallel,
       ...(flags.seed === undefined ? {} : { seed: flags.seed }),
       ...(flags.db === undefined ? {} : { databasePath: resolve(flags.db) }),
     });

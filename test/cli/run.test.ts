@@ -51,11 +51,14 @@ describe("shakedown run", () => {
     expect(result.stdout).not.toMatch(/seed/);
   });
 
-  it("exits 2 on a malformed seed or a topology module that does not exist", async () => {
+  it("exits 2 on a malformed seed or parallel count, or a topology module that does not exist", async () => {
     const path = write("ok.yaml", `title: ok\nmethod:\n  - { at: 0s, fault: noop }\n`);
     expect((await shakedown(folder, "run", path, "--seed", "-1")).stderr).toMatch(
       /--seed: "-1" is not an integer/,
     );
+    const zero = await shakedown(folder, "run", path, "--parallel", "0");
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--parallel: "0" is not an integer from 1 to 8/);
     const missing = await shakedown(folder, "run", path, "--topology", join(folder, "nope.js"));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/topology module .*nope\.js does not exist/);
@@ -141,5 +144,44 @@ describe("shakedown run", () => {
       /ERROR {3}kill a catalog .*\n.*no node has role catalog \(roles: web, app\)/,
     );
     expect(failed.stdout).toMatch(/1 of 2 experiments passed/);
+  });
+
+  it("with --parallel 2 runs two launch groups at once, each on its own topology, and stops both", async () => {
+    const flood = (env: string) =>
+      write(
+        `flood-${env}.yaml`,
+        `title: flood ${env}\nprofile: default\ntopology: { env: { GROUP: "${env}" } }\n${PROBE}load:\n  flood: { ratePerSecond: 20, duration: 2s, timeout: 300ms, request: { service: web, path: / } }\nmethod:\n  - { at: 0s, fault: noop, target: {} }\n`,
+      );
+    const stateDir = join(folder, "parallel-state");
+    const reportDir = join(folder, "parallel-report");
+    const result = await shakedown(
+      folder,
+      "run",
+      flood("a"),
+      flood("b"),
+      "--topology",
+      topology,
+      "--state-dir",
+      stateDir,
+      "--parallel",
+      "2",
+      "--report",
+      reportDir,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/topology default up in/g)).toHaveLength(2);
+    const journal = JSON.parse(readFileSync(join(reportDir, "journal.json"), "utf8")) as {
+      experiments: { title: string; startedAtMillis: number; endedAtMillis: number }[];
+    };
+    const [a, b] = ["flood a", "flood b"].map((title) =>
+      journal.experiments.find((experiment) => experiment.title === title),
+    );
+    expect(a !== undefined && b !== undefined).toBe(true);
+    if (a === undefined || b === undefined) return;
+    // Each started before the other ended: the two groups ran at the same time.
+    expect(a.startedAtMillis < b.endedAtMillis && b.startedAtMillis < a.endedAtMillis).toBe(true);
+    const registry = new PidRegistry(join(stateDir, "pids.jsonl"));
+    expect(registry.live().filter(stillRunning)).toEqual([]);
   });
 });

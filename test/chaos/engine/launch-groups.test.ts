@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { launchGroups } from "../../../chaos/engine/launch-groups.js";
+import { estimatedMillis, launchGroups, longestFirst } from "../../../chaos/engine/launch-groups.js";
 import type { Experiment } from "../../../chaos/experiment/types.js";
 
 function experiment(title: string, overrides: Partial<Experiment> = {}): Experiment {
@@ -36,5 +36,32 @@ describe("launch groups", () => {
       ["f"],
     ]);
     expect(groups[2]).toMatchObject({ profile: "default", env: { X: "1", Y: "2" }, network: "loopback" });
+  });
+
+  it("puts the groups that keep their topology busy longest first, counting each negative control", () => {
+    const control = { name: "off", description: null, disable: ["x"], expect: "fail" as const };
+    const flood = (millis: number) => ({
+      type: "flood" as const,
+      ratePerSecond: 1,
+      durationMillis: millis,
+      timeoutMillis: 1000,
+      request: { method: "GET", service: "s", path: "/", headers: {}, body: null },
+    });
+    const fault = { id: "k", fault: "kill", target: {}, config: {} };
+    const groups = launchGroups([
+      experiment("short", { load: flood(10_000) }),
+      experiment("controlled", { profile: "ha", load: flood(8000), controls: [control, control] }),
+      experiment("fault outlasts load", {
+        topology: { env: {}, network: "netns" },
+        load: flood(5000),
+        method: [{ ...fault, atMillis: 3000, durationMillis: 9000 }],
+      }),
+    ]);
+    expect(groups.map(estimatedMillis)).toEqual([10_000, 24_000, 12_000]);
+    expect(longestFirst(groups).map((group) => group.experiments[0]?.title)).toEqual([
+      "controlled",
+      "fault outlasts load",
+      "short",
+    ]);
   });
 });
