@@ -73,6 +73,8 @@ export function startLevels(
 export class Supervisor {
   private readonly managed = new Map<string, Managed>();
   private order: string[] = [];
+  /** Node names by start level, in the order the levels were started. */
+  private readonly levels: string[][] = [];
 
   constructor(private readonly options: SupervisorOptions = {}) {}
 
@@ -81,6 +83,8 @@ export class Supervisor {
     const levels = startLevels(specs, new Set(this.managed.keys()));
     try {
       for (const level of levels) {
+        // Recorded first, so a level that fails half-way is still stopped.
+        this.levels.push(level.map((spec) => spec.name));
         await Promise.all(level.map((spec) => this.launch(spec)));
       }
     } catch (error) {
@@ -122,9 +126,14 @@ export class Supervisor {
     }
   }
 
-  /** Stops every node, the last started first. */
+  /**
+   * Stops every node, level by level, the last started first: dependents go before what they depend on, and
+   * the nodes of one level, none depending on another, go together.
+   */
   async stopAll(): Promise<void> {
-    for (const name of [...this.order].reverse()) await this.stop(name);
+    for (const level of [...this.levels].reverse()) {
+      await Promise.all(level.filter((name) => this.managed.has(name)).map((name) => this.stop(name)));
+    }
   }
 
   private get(name: string): Managed {

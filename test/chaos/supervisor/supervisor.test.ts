@@ -53,6 +53,30 @@ describe("supervisor", () => {
     expect(() => startLevels([{ ...a, dependsOn: ["nope"] }])).toThrow(/unknown node nope/);
   });
 
+  it("stops dependents before what they depend on, and the nodes of one level together", async () => {
+    const lines: string[] = [];
+    supervisor = new Supervisor({ onOutput: (_node, _stream, line) => lines.push(line) });
+    // Each takes a moment to exit after SIGTERM, so stopping one after another would show in the order.
+    const slowToStop = async (name: string, dependsOn: string[] = []) => {
+      const spec = await serverNode(name, "x", dependsOn);
+      const script = (spec.args[1] as string).replace(
+        `process.exit(0);`,
+        `setTimeout(() => { console.log("${name} exiting"); process.exit(0); }, 300);`,
+      );
+      return { ...spec, args: ["-e", script] };
+    };
+    await supervisor.start([
+      await slowToStop("db"),
+      await slowToStop("api-1", ["db"]),
+      await slowToStop("api-2", ["db"]),
+    ]);
+    await supervisor.stopAll();
+    const stops = lines.filter((line) => / (stopping|exiting)$/.test(line));
+    expect(stops.slice(0, 2).sort()).toEqual(["api-1 stopping", "api-2 stopping"]);
+    expect(stops.slice(2, 4).sort()).toEqual(["api-1 exiting", "api-2 exiting"]);
+    expect(stops.slice(4)).toEqual(["db stopping", "db exiting"]);
+  });
+
   it("starts a topology healthy, captures each node's output, and stops every process it started", async () => {
     const lines: string[] = [];
     const registry = new PidRegistry(
