@@ -227,6 +227,25 @@ describe.skipIf(unavailable !== null)("the shop with a network namespace per nod
     expect(after.evidence).toMatch(/toxics not listed/);
     expect(await browse(20)).toEqual([]);
   });
+
+  it.each([
+    ["reset", {}],
+    ["blackhole", {}],
+    ["bandwidth", { rateKilobytesPerSecond: 1 }],
+  ])("%s on catalog-1's link to Redis is injected, verified, and healed", async (kind, config) => {
+    const unit = faults[kind] as FaultUnit;
+    const injection = await unit.inject({ link: { from: "catalog-1", to: "redis-1" } }, config, signal);
+    try {
+      const verification = await unit.verify(injection);
+      expect(verification.tookEffect, verification.evidence).toBe(true);
+    } finally {
+      await unit.heal(injection);
+    }
+    const after = await unit.verify(injection);
+    expect(after.tookEffect).toBe(false);
+    expect(after.evidence).toMatch(/toxics not listed/);
+    expect(await browse(20)).toEqual([]);
+  });
 });
 
 const runuser = findTool("runuser");
