@@ -50,6 +50,17 @@ export interface RequestOutcome {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * One record on a topic (the shop's `orders`): `key` is the operation key of its order (the Idempotency-Key
+ * it was placed with), `attempt` the outbox attempt that published it (null when the record carries none).
+ */
+export interface PublishedRecord {
+  readonly key: string;
+  readonly attempt: number | null;
+  readonly partition: number;
+  readonly offset: number;
+}
+
 export type BreakerState = "closed" | "open" | "half_open";
 
 /**
@@ -85,6 +96,8 @@ export interface FaultWindow {
 export interface History {
   readonly operations?: readonly ClientOperation[];
   readonly effects?: readonly Effect[];
+  /** The records of the run's orders on the topic they were published to. */
+  readonly records?: readonly PublishedRecord[];
   readonly requests?: readonly RequestOutcome[];
   readonly breakerTransitions?: readonly BreakerTransition[];
   readonly calleeCalls?: readonly CalleeCall[];

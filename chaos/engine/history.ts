@@ -47,7 +47,15 @@ function operations(records: readonly FloodRecord[]): ClientOperation[] {
   });
 }
 
-const FIELDS = ["operations", "effects", "requests", "breakerTransitions", "calleeCalls", "faults"] as const;
+const FIELDS = [
+  "operations",
+  "effects",
+  "records",
+  "requests",
+  "breakerTransitions",
+  "calleeCalls",
+  "faults",
+] as const;
 
 /**
  * The run's ground truth: the flood's records as `requests` and `operations` and the faults' times, merged

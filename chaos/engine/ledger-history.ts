@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
 import type { Effect, History } from "../checkers/types.js";
 import type { RunTimes } from "../experiment/windows.js";
 import type { HistorySource } from "../timeline/engine.js";
+import { placedOrders, readOnly } from "./placed-orders.js";
 
 /** Where the shop keeps the ground truth of orders: each orders replica's SQLite file, and the ledger's shared one. */
 export interface LedgerFiles {
@@ -17,52 +16,6 @@ export interface LedgerHistoryOptions {
   /** With every outbox row sent, this long without a new effect ends the wait early. Default 3 s. */
   readonly quietMillis?: number;
   readonly pollMillis?: number;
-}
-
-interface PlacedOrder {
-  /** The Idempotency-Key it was placed with: the flood's `{{key}}`, the checker's operation key. */
-  readonly key: string;
-  readonly placedAtMillis: number;
-}
-
-/** Runs `read` on a read-only connection; a file or table not created yet reads as `empty`. */
-function readOnly<T>(path: string, read: (db: Database.Database) => T, empty: T): T {
-  if (!existsSync(path)) return empty;
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma("busy_timeout = 2000");
-    return read(db);
-  } catch (error) {
-    if (/no such table/.test((error as Error).message)) return empty;
-    throw error;
-  } finally {
-    db.close();
-  }
-}
-
-function placedOrders(paths: readonly string[]): { orders: Map<string, PlacedOrder>; unsent: number } {
-  const orders = new Map<string, PlacedOrder>();
-  let unsent = 0;
-  for (const path of paths) {
-    const rows = readOnly(
-      path,
-      (db) =>
-        db
-          .prepare(
-            `SELECT k.order_id AS orderId, k.key AS key, o.created_at AS placedAtMillis
-             FROM idempotency_keys k JOIN orders o ON o.id = k.order_id`,
-          )
-          .all() as { orderId: string; key: string; placedAtMillis: number }[],
-      [],
-    );
-    for (const row of rows) orders.set(row.orderId, { key: row.key, placedAtMillis: row.placedAtMillis });
-    unsent += readOnly(
-      path,
-      (db) => (db.prepare("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").get() as { n: number }).n,
-      0,
-    );
-  }
-  return { orders, unsent };
 }
 
 interface LedgerRow {

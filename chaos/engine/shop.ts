@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
+import { ORDERS_TOPIC } from "../../fixtures/shop/outbox/order-placed.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
 import { netnsUnavailableReason } from "../netns/network.js";
 import { breakerHistory } from "./breaker-history.js";
@@ -8,6 +9,7 @@ import { LauncherError } from "./errors.js";
 import { combinedHistory } from "./history.js";
 import type { LaunchedTopology, LaunchOptions } from "./launch.js";
 import { ledgerHistory } from "./ledger-history.js";
+import { topicHistory } from "./topic-history.js";
 
 /**
  * The shop as `shakedown up` runs it: traces export every 0.5 s, metrics every 5 s and the scraper polls
@@ -68,6 +70,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   }
   const serviceEnv = (role: string) =>
     shop.topology.services.filter((node) => node.role === role).map((node) => node.env ?? {});
+  const ordersDbPaths = serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []);
   return {
     topology: shop.supervisor,
     databasePath,
@@ -75,9 +78,14 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     telemetryLagMillis: RUN_TELEMETRY_LAG_MILLIS,
     history: combinedHistory([
       ledgerHistory({
-        ordersDbPaths: serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []),
+        ordersDbPaths,
         ledgerDbPath:
           serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
+      }),
+      topicHistory({
+        bootstrap: shop.topology.kafkaBootstrap[0] as string,
+        topic: ORDERS_TOPIC,
+        ordersDbPaths,
       }),
       breakerHistory(databasePath),
     ]),

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Consumer, ListOffsetTimestamps, stringDeserializers } from "@platformatic/kafka";
+import { Consumer, ListOffsetTimestamps } from "@platformatic/kafka";
 import { freePort } from "../../chaos/ports.js";
 import {
   formatKafkaNode,
@@ -14,7 +14,12 @@ import {
   waitForKafka,
 } from "../../fixtures/shop/topology/kafka.js";
 
-export { createTopic, waitForKafka } from "../../fixtures/shop/topology/kafka.js";
+export {
+  createTopic,
+  readTopic,
+  type TopicRecord,
+  waitForKafka,
+} from "../../fixtures/shop/topology/kafka.js";
 
 /**
  * A real Apache Kafka (KRaft mode, from the jars scripts/setup.sh installs) for tests: 1 node acting as broker
@@ -184,76 +189,6 @@ export async function endOffsets(bootstrap: string, topic: string): Promise<bigi
       (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.LATEST })).get(topic) ??
       []
     );
-  } finally {
-    await consumer.close(true);
-  }
-}
-
-export interface TopicRecord {
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-  partition: number;
-  offset: bigint;
-}
-
-/**
- * Reads every record of `topic` from the earliest offset to the end offsets at the time of the call, in a
- * fresh consumer group that commits nothing. Throws when they have not all arrived within `deadlineMillis`.
- */
-export async function readTopic(
-  bootstrap: string,
-  topic: string,
-  deadlineMillis = 30_000,
-): Promise<TopicRecord[]> {
-  const consumer = new Consumer({
-    clientId: "shakedown-test-reader",
-    groupId: `shakedown-reader-${randomUUID()}`,
-    bootstrapBrokers: [bootstrap],
-    deserializers: stringDeserializers,
-    maxWaitTime: 200,
-  });
-  try {
-    const earliest = (
-      await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })
-    ).get(topic);
-    const latest = (
-      await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.LATEST })
-    ).get(topic);
-    const expected = (latest ?? []).reduce((sum, end, i) => sum + Number(end - (earliest?.[i] ?? 0n)), 0);
-    const records: TopicRecord[] = [];
-    if (expected === 0) return records;
-    const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new Error(`read ${records.length} of ${expected} records of ${topic} in ${deadlineMillis} ms`),
-            ),
-          deadlineMillis,
-        );
-        stream.on("error", reject);
-        stream.on("data", (message) => {
-          const headers: Record<string, string> = {};
-          for (const [name, value] of message.headers) headers[name] = value;
-          records.push({
-            key: message.key,
-            value: message.value,
-            headers,
-            partition: message.partition,
-            offset: message.offset,
-          });
-          if (records.length === expected) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
-    } finally {
-      await stream.close();
-    }
-    return records.sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset));
   } finally {
     await consumer.close(true);
   }

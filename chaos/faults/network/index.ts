@@ -1,5 +1,6 @@
 import type { FaultUnit, HealsUnconfirmed } from "../../experiment/fault-unit.js";
 import type { FaultFactory } from "../context.js";
+import { ackLossFault } from "./ack-loss.js";
 import { bandwidthFault } from "./bandwidth.js";
 import { blackholeFault } from "./blackhole.js";
 import { latencyFault } from "./latency.js";
@@ -17,6 +18,7 @@ export function networkFaultUnits(options: NetworkFaultOptions = {}): (FaultUnit
     bandwidthFault(options),
     resetFault(options),
     blackholeFault(options),
+    ackLossFault(options),
   ];
 }
 
@@ -31,6 +33,7 @@ export const NETWORK_FAULTS: readonly FaultFactory[] = [
   () => bandwidthFault(),
   () => resetFault(),
   () => blackholeFault(),
+  () => ackLossFault(),
 ];
 
 /** The name `chaos/faults/registry.ts` imports. */

@@ -57,6 +57,7 @@ describe("checker composition", () => {
       "admitted_rate",
       "calls_while_open",
       "exactly_once",
+      "no_producer_duplicates",
       "noop",
     ]);
     expect(noop.check({}, {}).valid).toBe("unknown");

@@ -211,7 +211,7 @@ describe("experiment files", () => {
     expect(problems(text)).toEqual([
       "9:13 assertions[0].config.limit: is required",
       "9:46 assertions[0].config.tolerance: must be >= 0",
-      '12:14 assertions[1].checker: no checker named "exactly_twice" (known: admitted_rate, calls_while_open, exactly_once, noop)',
+      '12:14 assertions[1].checker: no checker named "exactly_twice" (known: admitted_rate, calls_while_open, exactly_once, no_producer_duplicates, noop)',
     ]);
   });
 

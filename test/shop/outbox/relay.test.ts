@@ -2,6 +2,7 @@ import { context, trace } from "@opentelemetry/api";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   KafkaPublisher,
+  OUTBOX_ATTEMPT_HEADER,
   OutboxTransactionError,
   parseOrderPlaced,
   type Relay,
@@ -106,7 +107,10 @@ describe("the outbox relay", () => {
     expect(records).toHaveLength(25);
     expect([...keyCounts(records.map((r) => r.key)).values()].every((count) => count === 1)).toBe(true);
     expect(new Set(records.map((r) => r.key))).toEqual(new Set(placed.map((o) => o.orderId)));
-    for (const record of records) expect(parseOrderPlaced(record.value).orderId).toBe(record.key);
+    for (const record of records) {
+      expect(parseOrderPlaced(record.value).orderId).toBe(record.key);
+      expect(record.headers[OUTBOX_ATTEMPT_HEADER]).toBe("1");
+    }
   });
 
   it("publishes an order placed after it started, on notify", async () => {
@@ -151,6 +155,11 @@ describe("the outbox relay", () => {
     const firstBatch = placed.slice(0, 5).map((o) => o.orderId);
     expect(records).toHaveLength(17);
     for (const o of placed) expect(counts.get(o.orderId)).toBe(firstBatch.includes(o.orderId) ? 2 : 1);
+    // The copy the crashed relay published is attempt 1, the restarted relay's is attempt 2.
+    for (const id of firstBatch) {
+      const attempts = records.filter((r) => r.key === id).map((r) => r.headers[OUTBOX_ATTEMPT_HEADER]);
+      expect(attempts.sort()).toEqual(["1", "2"]);
+    }
     await eventually("the retried decisions logged", () =>
       restarted.lines().filter((l) => l.msg === "outbox: retried").length === 5 ? true : undefined,
     );
