@@ -219,9 +219,15 @@ class Run {
       else if (error instanceof RunEnd) this.problem(error.status, error.reason);
       else this.problem("error", describe(error));
     } finally {
-      await this.cleanUp(disabled);
+      await this.cleanUp();
     }
-    if (this.methodEndedAtMillis !== null && !this.signal.aborted) await this.judge();
+    try {
+      if (this.methodEndedAtMillis !== null && !this.signal.aborted) await this.judge();
+    } finally {
+      // After judging: effects that land late (a held-back copy, a ledger catching up) belong to this run,
+      // and for a negative control they must land with its defense still off.
+      await this.restoreDefenses(disabled);
+    }
 
     const status = worstStatus(...this.outcomes.map((outcome) => outcome.status));
     const reason = this.outcomes.find((outcome) => outcome.status === status)?.reason ?? null;
@@ -400,7 +406,7 @@ class Run {
   }
 
   /** Always runs: heals what is still injected (newest first), stops the load, restores defenses, rolls back. */
-  private async cleanUp(disabled: readonly string[]): Promise<void> {
+  private async cleanUp(): Promise<void> {
     for (const active of [...this.active].reverse()) {
       try {
         await this.heal(active);
@@ -415,6 +421,9 @@ class Run {
         .catch((error: unknown) => this.problem("error", `the load did not stop: ${describe(error)}`));
       this.load = null;
     }
+  }
+
+  private async restoreDefenses(disabled: readonly string[]): Promise<void> {
     for (const name of [...disabled].reverse()) {
       this.event("enable-defense", undefined, name);
       await this.bounded(`turning on ${name}`, () => this.engine.switches.set(name, true)).catch(

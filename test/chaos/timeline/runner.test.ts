@@ -484,6 +484,29 @@ describe("negative controls", () => {
     ]);
   });
 
+  it("keeps the control's defenses off until its ground truth is collected, so late effects count against it", async () => {
+    const spans = [{ service: "gateway", startMillis: START + 6000, durationMillis: 5, error: false }];
+    const { engine, switches } = setup({ spans });
+    const seenWhenCollected: string[][] = [];
+    const history = {
+      async collect() {
+        seenWhenCollected.push([...switches]);
+        return {};
+      },
+    };
+    const checked = controlled();
+    const noop: Measurement = {
+      name: "ground truth read",
+      kind: "checker",
+      description: null,
+      window: { anchor: "run" },
+      bar: {},
+      params: { checker: "noop" },
+    };
+    await runExperiment({ ...checked, assertions: [...checked.assertions, noop] }, { ...engine, history });
+    expect(seenWhenCollected).toEqual([[], ["rate_limiter=false", "bloom_filter=false"]]);
+  });
+
   it("fails the experiment when its negative control passes, since then it cannot see the defense", async () => {
     const spans = [
       { service: "gateway", startMillis: START + 6000, durationMillis: 5, error: false },
