@@ -7,6 +7,28 @@ export const DURATION_PATTERN = "^\\d+(\\.\\d+)?(ms|s|m|h)$";
 export const NAME_PATTERN = "^[a-z][a-z0-9_]*$";
 export const ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
 
+const DURATION_SCHEMA = { type: "string", pattern: DURATION_PATTERN };
+
+/** A measurement's window (`run`, `{ before: id }`, `{ during: id, offset }`, ...); self-contained, so kinds reuse it. */
+export const WINDOW_SCHEMA = {
+  anyOf: [
+    { const: "run" },
+    {
+      type: "object",
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        before: { type: "string", pattern: ID_PATTERN },
+        during: { type: "string", pattern: ID_PATTERN },
+        after: { type: "string", pattern: ID_PATTERN },
+        last: DURATION_SCHEMA,
+        offset: DURATION_SCHEMA,
+        length: DURATION_SCHEMA,
+      },
+    },
+  ],
+};
+
 export const experimentSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "Shakedown experiment",
@@ -90,24 +112,7 @@ export const experimentSchema = {
         duration: { $ref: "#/definitions/duration" },
       },
     },
-    window: {
-      anyOf: [
-        { const: "run" },
-        {
-          type: "object",
-          additionalProperties: false,
-          minProperties: 1,
-          properties: {
-            before: { type: "string", pattern: ID_PATTERN },
-            during: { type: "string", pattern: ID_PATTERN },
-            after: { type: "string", pattern: ID_PATTERN },
-            last: { $ref: "#/definitions/duration" },
-            offset: { $ref: "#/definitions/duration" },
-            length: { $ref: "#/definitions/duration" },
-          },
-        },
-      ],
-    },
+    window: WINDOW_SCHEMA,
     measurement: {
       type: "object",
       required: ["name", "kind"],

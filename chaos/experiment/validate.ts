@@ -417,6 +417,11 @@ class Reader {
       if (kindName === "checker") this.checker(params, path);
       if (kind.exactlyOneOf !== undefined) this.exactlyOne(kind.exactlyOneOf, params, path);
       if (kind.faultField !== undefined) this.faultReference(kind, kindName, params, path, ids, role);
+      for (const field of kind.windowFields ?? []) {
+        if (params[field] !== undefined) {
+          params[field] = this.window(params[field], [...path, field], ids, role) as unknown as JsonValue;
+        }
+      }
     }
     if (typeof min === "number" && typeof max === "number" && min > max)
       this.report(path, `min ${min} exceeds max ${max}`, "min");

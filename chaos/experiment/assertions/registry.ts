@@ -1,6 +1,7 @@
 import { checker } from "./checker.js";
 import { errorRate } from "./error-rate.js";
 import { http } from "./http.js";
+import { latencyOverBaseline } from "./latency-over-baseline.js";
 import { latencyQuantile } from "./latency-quantile.js";
 import { metricCount } from "./metric-count.js";
 import { metricRate } from "./metric-rate.js";
@@ -16,6 +17,7 @@ export const assertionKinds: Readonly<Record<string, AssertionKind>> = Object.fr
   [
     errorRate,
     latencyQuantile,
+    latencyOverBaseline,
     metricCount,
     metricRate,
     responseShare,

@@ -57,6 +57,11 @@ export interface AssertionKind<P extends object = object> {
   readonly windowed: boolean;
   /** The field that names a method action (`fault: kill-catalog`); validated like a window's fault. */
   readonly faultField?: string;
+  /**
+   * Fields that hold a window besides `window` (a baseline to compare with): validated like `window`, and
+   * handed to `evaluate` as a `WindowSpec`.
+   */
+  readonly windowFields?: readonly string[];
   /** Fields of which exactly one must be given, e.g. the signal a time is measured on. */
   readonly exactlyOneOf?: readonly string[];
   /** Unit of the measured value, shown beside it in reports. */

@@ -62,8 +62,12 @@ describe("experiment files", () => {
       { anchor: "after", fault: "kill-catalog", offsetMillis: 1000, lengthMillis: null },
     ]);
     expect(experiment.assertions[3]).toMatchObject({
-      bar: { max: 250 },
-      params: { service: "gateway", quantile: 0.99 },
+      bar: { max: 100 },
+      params: {
+        service: "gateway",
+        quantile: 0.99,
+        baseline: { anchor: "before", fault: "kill-catalog", lengthMillis: null },
+      },
     });
     expect(experiment.controls).toEqual([
       {
@@ -192,6 +196,38 @@ describe("experiment files", () => {
       "9:40 load.flood.request.path: {{shuffle 0}}: N must be an integer from 1 to 1000000",
       "9:76 load.flood.request.headers: unknown placeholder {{nope}} (known: {{key}}, {{token}}, {{cycle N}}, {{shuffle N}})",
     ]);
+  });
+
+  it("validates a baseline window like a window, and hands it on resolved", () => {
+    const text = minimal(
+      [
+        "assertions:",
+        "  - name: back to baseline",
+        "    kind: latency_over_baseline",
+        "    service: gateway",
+        "    quantile: 0.99",
+        "    window: { during: kill, offset: 5s }",
+        "    baseline: { before: kill }",
+        "    max: 100",
+        "  - name: wrong baseline",
+        "    kind: latency_over_baseline",
+        "    service: gateway",
+        "    quantile: 0.99",
+        "    baseline: { before: nope, offset: 1s }",
+        "    max: 100",
+        "",
+      ].join("\n"),
+    );
+    expect(problems(text)).toEqual([
+      '17:17 assertions[1].baseline.before: no method action with id "nope" (ids: kill)',
+      '17:31 assertions[1].baseline.offset: offset applies only to "during" and "after"',
+    ]);
+    const valid = parseExperiment(text.split("  - name: wrong baseline")[0] as string, "x.yaml", { faults });
+    expect(valid.assertions[0]?.params.baseline).toEqual({
+      anchor: "before",
+      fault: "kill",
+      lengthMillis: null,
+    });
   });
 
   it("checks a checker's name and its config against the checker's schema", () => {
