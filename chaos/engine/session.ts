@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import type { Experiment } from "../experiment/types.js";
 import { FileJournal } from "../journal/write-ahead.js";
@@ -86,6 +87,8 @@ export async function runSession(
     const registry = new PidRegistry(state.pidsPath);
     const failed = new AbortController();
     const signal = AbortSignal.any([options.signal, failed.signal]);
+    // Every step of every concurrent run listens on it for as long as the step lasts.
+    setMaxListeners(100, signal);
     const results: (GroupOutcome | undefined)[] = [];
     let firstError: unknown;
     let next = 0;

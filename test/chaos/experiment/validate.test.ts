@@ -59,7 +59,6 @@ describe("experiment files", () => {
       { anchor: "during", fault: "kill-catalog", offsetMillis: 0 },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 4000 },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 5000 },
-      { anchor: "after", fault: "kill-catalog", offsetMillis: 1000, lengthMillis: null },
     ]);
     expect(experiment.assertions[3]).toMatchObject({
       bar: { max: 100 },
