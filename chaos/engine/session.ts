@@ -8,7 +8,7 @@ import { PidRegistry } from "../supervisor/pid-registry.js";
 import type { ExperimentReport } from "../timeline/record.js";
 import { StateInUseError } from "./errors.js";
 import { importLauncher, type LaunchTopology } from "./launch.js";
-import { type LaunchGroup, launchGroups, longestFirst } from "./launch-groups.js";
+import { type LaunchGroup, launchGroups, scheduleGroups } from "./launch-groups.js";
 import { describeRecovery, recoveredAnything, recoverRunState, recoveryProblems } from "./recover.js";
 import { runExperiments } from "./run.js";
 import { openEngineRunStore } from "./run-store.js";
@@ -79,9 +79,14 @@ export async function runSession(
     options.log(`seed ${seed} (replay the same picks with --seed ${seed})`);
 
     const parallel = options.databasePath === undefined ? Math.max(1, options.parallel ?? 1) : 1;
-    const groups = parallel > 1 ? longestFirst(launchGroups(experiments)) : launchGroups(experiments);
     if (parallel < (options.parallel ?? 1))
       options.log("one --db for every topology: groups run one at a time");
+    // Groups that need the engine to themselves run first, one at a time; then the rest, `parallel` at once.
+    const { alone, together } =
+      parallel > 1
+        ? scheduleGroups(launchGroups(experiments))
+        : { alone: launchGroups(experiments), together: [] };
+    const groups = [...alone, ...together];
     const journal = new FileJournal(state.journalPath);
     // One registry for every group: its appends are synchronous, so concurrent groups never tear a line.
     const registry = new PidRegistry(state.pidsPath);
@@ -92,8 +97,8 @@ export async function runSession(
     const results: (GroupOutcome | undefined)[] = [];
     let firstError: unknown;
     let next = 0;
-    const worker = async () => {
-      while (next < groups.length && !signal.aborted) {
+    const worker = async (end: number) => {
+      while (next < end && !signal.aborted) {
         const index = next++;
         const group = groups[index] as LaunchGroup;
         // Concurrent groups keep their nodes' files apart; their PIDs and journal records stay together.
@@ -115,7 +120,10 @@ export async function runSession(
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(parallel, groups.length) }, worker));
+      await worker(alone.length);
+      await Promise.all(
+        Array.from({ length: Math.min(parallel, together.length) }, () => worker(groups.length)),
+      );
     } finally {
       journal.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimatedMillis, launchGroups, longestFirst } from "../../../chaos/engine/launch-groups.js";
+import { estimatedMillis, launchGroups, scheduleGroups } from "../../../chaos/engine/launch-groups.js";
 import type { Experiment } from "../../../chaos/experiment/types.js";
 
 function experiment(title: string, overrides: Partial<Experiment> = {}): Experiment {
@@ -38,7 +38,7 @@ describe("launch groups", () => {
     expect(groups[2]).toMatchObject({ profile: "default", env: { X: "1", Y: "2" }, network: "loopback" });
   });
 
-  it("puts the groups that keep their topology busy longest first, counting each negative control", () => {
+  it("runs fast floods alone, and the other groups together longest first, counting each negative control", () => {
     const control = { name: "off", description: null, disable: ["x"], expect: "fail" as const };
     const flood = (millis: number) => ({
       type: "flood" as const,
@@ -50,6 +50,10 @@ describe("launch groups", () => {
     const fault = { id: "k", fault: "kill", target: {}, config: {} };
     const groups = launchGroups([
       experiment("short", { load: flood(10_000) }),
+      experiment("fast", {
+        topology: { env: { X: "1" }, network: "loopback" },
+        load: { ...flood(2000), ratePerSecond: 300 },
+      }),
       experiment("controlled", { profile: "ha", load: flood(8000), controls: [control, control] }),
       experiment("fault outlasts load", {
         topology: { env: {}, network: "netns" },
@@ -57,8 +61,10 @@ describe("launch groups", () => {
         method: [{ ...fault, atMillis: 3000, durationMillis: 9000 }],
       }),
     ]);
-    expect(groups.map(estimatedMillis)).toEqual([10_000, 24_000, 12_000]);
-    expect(longestFirst(groups).map((group) => group.experiments[0]?.title)).toEqual([
+    expect(groups.map(estimatedMillis)).toEqual([10_000, 2000, 24_000, 12_000]);
+    const { alone, together } = scheduleGroups(groups);
+    expect(alone.map((group) => group.experiments[0]?.title)).toEqual(["fast"]);
+    expect(together.map((group) => group.experiments[0]?.title)).toEqual([
       "controlled",
       "fault outlasts load",
       "short",
