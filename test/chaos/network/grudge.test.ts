@@ -97,6 +97,7 @@ describe("network fault units", () => {
       "bandwidth",
       "reset",
       "blackhole",
+      "ack_loss",
     ]);
     const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true });
     for (const unit of units) {
