@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Experiment } from "../experiment/types.js";
 import { FileJournal } from "../journal/write-ahead.js";
 import type { RunEvidence } from "../report/evidence.js";
@@ -33,6 +34,8 @@ export interface SessionOptions {
   readonly log: (line: string) => void;
   /** Called as each experiment ends, before the next one starts. */
   readonly onReport?: (report: ExperimentReport) => void;
+  /** How long stopping a topology may take before the session stops waiting for it (default 90 s). */
+  readonly closeTimeoutMillis?: number;
   /**
    * How many launch groups run at once, each on its own topology (default 1). With `databasePath` every
    * collector would write the same file, so the groups then run one at a time.
@@ -53,6 +56,8 @@ export interface SessionOutcome {
   readonly evidence: Readonly<Record<string, RunEvidence>>;
   readonly collectorApiUrl?: string;
   readonly launches: readonly LaunchRecord[];
+  /** A topology did not stop in time: its handles may keep the process alive, so the command should exit. */
+  readonly stuck: boolean;
 }
 
 /**
@@ -96,6 +101,7 @@ export async function runSession(
     setMaxListeners(100, signal);
     const results: (GroupOutcome | undefined)[] = [];
     let firstError: unknown;
+    const stuck = { value: false };
     let next = 0;
     const worker = async (end: number) => {
       while (next < end && !signal.aborted) {
@@ -112,6 +118,7 @@ export async function runSession(
             journal,
             registry,
             runDir,
+            stuck,
           });
         } catch (error) {
           firstError ??= error;
@@ -135,6 +142,7 @@ export async function runSession(
       reports: done.flatMap((result) => result.reports),
       evidence: Object.assign({}, ...done.map((result) => result.evidence)),
       launches: done.map((result) => result.launch),
+      stuck: stuck.value,
       ...(collectorApiUrl === undefined ? {} : { collectorApiUrl }),
     };
   } finally {
@@ -149,8 +157,12 @@ interface GroupOutcome {
   readonly collectorApiUrl?: string;
 }
 
+/** Longer than any node's own stop timeout (Kafka's is 30 s), with room for the collector to drain. */
+const DEFAULT_CLOSE_TIMEOUT_MILLIS = 90_000;
+
 interface GroupContext extends SessionOptions {
   readonly launch: LaunchTopology;
+  readonly stuck: { value: boolean };
   readonly seed: number;
   readonly journal: FileJournal;
   readonly registry: PidRegistry;
@@ -205,6 +217,30 @@ async function runGroup(group: LaunchGroup, context: GroupContext): Promise<Grou
   } finally {
     runStore?.close();
     telemetry.close();
-    await launched.close();
+    await closeWithin(launched, context);
+  }
+}
+
+/**
+ * Stops a topology, but gives up waiting after `closeTimeoutMillis`: a teardown that never ends must not keep
+ * a gate in CI running until its job is killed. What it left is in the PID registry and the journal, for
+ * `recover`; `stuck` tells the command to exit rather than wait for the topology's open handles.
+ */
+async function closeWithin(launched: { close(): Promise<void> }, context: GroupContext): Promise<void> {
+  const limitMillis = context.closeTimeoutMillis ?? DEFAULT_CLOSE_TIMEOUT_MILLIS;
+  const timer = new AbortController();
+  const closed = launched.close().then(() => "closed" as const);
+  const timedOut = sleep(limitMillis, "timeout" as const, { signal: timer.signal }).catch(
+    () => "closed" as const,
+  );
+  try {
+    if ((await Promise.race([closed, timedOut])) === "timeout") {
+      context.stuck.value = true;
+      context.log(
+        `the topology did not stop within ${limitMillis / 1000} s; \`shakedown recover\` stops what it left behind`,
+      );
+    }
+  } finally {
+    timer.abort();
   }
 }

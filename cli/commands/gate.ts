@@ -13,7 +13,7 @@ import {
 import { judgeGate, summaryTable } from "../../chaos/gate/verdict.js";
 import type { ExperimentReport } from "../../chaos/timeline/record.js";
 import { UsageError } from "../usage-error.js";
-import { addSessionFlags, loadExperiments, runFromCli, type SessionFlags } from "./session.js";
+import { addSessionFlags, exitIfStuck, loadExperiments, runFromCli, type SessionFlags } from "./session.js";
 
 interface GateFlags extends SessionFlags {
   suite?: string;
@@ -78,6 +78,7 @@ async function gate(flags: GateFlags): Promise<void> {
   });
   for (const path of written) console.log(`wrote ${path}`);
   process.exitCode = result.passed ? 0 : 1;
+  exitIfStuck(outcome);
 }
 
 export function registerGateCommand(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { writeReports } from "../../chaos/report/write.js";
 import type { ExperimentReport } from "../../chaos/timeline/record.js";
-import { addSessionFlags, loadExperiments, runFromCli, type SessionFlags } from "./session.js";
+import { addSessionFlags, exitIfStuck, loadExperiments, runFromCli, type SessionFlags } from "./session.js";
 
 interface RunFlags extends SessionFlags {
   junit?: string;
@@ -31,6 +31,7 @@ async function run(paths: string[], flags: RunFlags): Promise<void> {
   const passed = outcome.reports.filter((report) => report.status === "passed").length;
   console.log(`${passed} of ${experiments.length} experiments passed`);
   process.exitCode = passed === experiments.length ? 0 : 1;
+  exitIfStuck(outcome);
 }
 
 export function registerRunCommand(program: Command): void {

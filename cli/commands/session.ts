@@ -108,3 +108,12 @@ export async function runFromCli(
     process.off("SIGTERM", abort);
   }
 }
+
+/**
+ * Ends the process once stdout has drained when a topology did not stop in time: its open handles would
+ * otherwise keep a finished run or gate waiting forever.
+ */
+export function exitIfStuck(outcome: SessionOutcome): void {
+  if (!outcome.stuck) return;
+  process.stdout.write("", () => process.exit(process.exitCode ?? 1));
+}
