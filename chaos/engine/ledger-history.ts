@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Effect, History } from "../checkers/types.js";
 import type { RunTimes } from "../experiment/windows.js";
 import type { HistorySource } from "../timeline/engine.js";
-import { placedOrders, readOnly } from "./placed-orders.js";
+import { placedOrders, placedSince, readOnly } from "./placed-orders.js";
 
 /** Where the shop keeps the ground truth of orders: each orders replica's SQLite file, and the ledger's shared one. */
 export interface LedgerFiles {
@@ -73,9 +73,7 @@ export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions 
         );
         const quiet = unsent === 0 && Date.now() - lastChangeMillis >= quietMillis;
         // A run that placed no order (a flood of reads) has no effect to wait for.
-        const noOrders =
-          unsent === 0 &&
-          ![...orders.values()].some((order) => order.placedAtMillis >= times.methodStartMillis);
+        const noOrders = unsent === 0 && !placedSince(orders, times.methodStartMillis);
         // Caught up still waits out one quiet spell: a duplicate arrives after the first effect.
         if (
           noOrders ||

@@ -51,3 +51,9 @@ export function placedOrders(paths: readonly string[]): { orders: Map<string, Pl
   }
   return { orders, unsent };
 }
+
+/** Whether any order was placed at or after `sinceMillis` (the method's start): a run of reads places none. */
+export function placedSince(orders: ReadonlyMap<string, PlacedOrder>, sinceMillis: number): boolean {
+  for (const order of orders.values()) if (order.placedAtMillis >= sinceMillis) return true;
+  return false;
+}

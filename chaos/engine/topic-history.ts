@@ -4,7 +4,7 @@ import { readTopic, type TopicRecord } from "../../fixtures/shop/topology/kafka.
 import type { History, PublishedRecord } from "../checkers/types.js";
 import type { RunTimes } from "../experiment/windows.js";
 import type { HistorySource } from "../timeline/engine.js";
-import { type PlacedOrder, placedOrders } from "./placed-orders.js";
+import { type PlacedOrder, placedOrders, placedSince } from "./placed-orders.js";
 
 /** Where the orders are published to, and where the orders replicas keep them. */
 export interface TopicFiles {
@@ -73,10 +73,7 @@ export function topicHistory(files: TopicFiles, options: TopicHistoryOptions = {
       let drainedSinceMillis: number | null = null;
       for (;;) {
         const { orders, unsent } = placedOrders(files.ordersDbPaths);
-        const placedInRun = [...orders.values()].some(
-          (order) => order.placedAtMillis >= times.methodStartMillis,
-        );
-        if (unsent === 0 && !placedInRun) return {};
+        if (unsent === 0 && !placedSince(orders, times.methodStartMillis)) return {};
         drainedSinceMillis = unsent === 0 ? (drainedSinceMillis ?? Date.now()) : null;
         const quiet = drainedSinceMillis !== null && Date.now() - drainedSinceMillis >= quietMillis;
         if (quiet || Date.now() >= deadline) {
