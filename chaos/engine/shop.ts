@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { ORDERS_TOPIC } from "../../fixtures/shop/outbox/order-placed.js";
@@ -40,9 +40,6 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
       `cannot run the shop with network "netns": network namespaces are unavailable (${unavailable})`,
     );
   }
-  // Every run starts from the seed data: Kafka refuses a data directory formatted for another cluster.
-  // No live process uses it: `shakedown run` holds the lock and has stopped (or refused for) every owner.
-  rmSync(join(options.runDir, "nodes"), { recursive: true, force: true });
   const databasePath = options.databasePath ?? join(options.runDir, "shakedown.db");
   mkdirSync(dirname(databasePath), { recursive: true });
   const collector = await startCollector({

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,10 +11,18 @@ import { openDatabase } from "../../collector/store/schema.js";
 const run = promisify(execFile);
 
 describe("shakedown demo", () => {
-  it("brings the shop up, runs a shopping session and the sample experiment, and stops cleanly with --once", {
+  it("brings the shop up over an earlier run's files, runs a shopping session and the sample experiment, and stops cleanly with --once", {
     timeout: 320_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "shakedown-demo-"));
+    // What an earlier `shakedown gate` in the same run folder leaves: Kafka's folder formatted for another
+    // cluster, which Kafka refuses to format again.
+    const staleKafka = join(dir, "run", "nodes", "kafka", "node-1", "data");
+    mkdirSync(staleKafka, { recursive: true });
+    writeFileSync(
+      join(staleKafka, "meta.properties"),
+      "node.id=1\ndirectory.id=mJtWyqlNfWouhFYtlJOcvQ\nversion=1\ncluster.id=3MGy5p4sTiOVG5uERvjdYg\n",
+    );
     const { stdout } = await run(
       process.execPath,
       [
