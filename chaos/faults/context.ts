@@ -6,6 +6,8 @@ export interface Topology {
   statuses(): NodeStatus[];
   /** Stops the node and starts it again from its spec; resolves once it is healthy. */
   restart(name: string): Promise<void>;
+  /** An environment variable every node started from now on gets over its spec's; undefined removes it. */
+  setStartEnvironment(name: string, value: string | undefined): void;
 }
 
 /** What a fault unit may use besides its target and config. */

@@ -75,6 +75,8 @@ export class Supervisor {
   private order: string[] = [];
   /** Node names by start level, in the order the levels were started. */
   private readonly levels: string[][] = [];
+  /** Set by the engine over every spec's environment, for nodes started from then on. */
+  private readonly startEnvironment = new Map<string, string>();
 
   constructor(private readonly options: SupervisorOptions = {}) {}
 
@@ -103,6 +105,12 @@ export class Supervisor {
 
   pids(): number[] {
     return [...this.managed.values()].filter((m) => m.child.exitCode === null).map((m) => m.status.pid);
+  }
+
+  /** An environment variable every node started from now on gets over its spec's; undefined removes it. */
+  setStartEnvironment(name: string, value: string | undefined): void {
+    if (value === undefined) this.startEnvironment.delete(name);
+    else this.startEnvironment.set(name, value);
   }
 
   /** Stops the node (SIGTERM, then SIGKILL after its stop timeout) and starts it again from its spec. */
@@ -148,7 +156,7 @@ export class Supervisor {
       spec.netns === undefined ? spec : netnsExec(spec.netns, spec.command, spec.args);
     const child = spawn(command, args, {
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
+      env: { ...process.env, ...spec.env, ...Object.fromEntries(this.startEnvironment) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     if (child.pid === undefined) {

@@ -34,7 +34,7 @@ function unit(ports: number[]) {
     exitSignal: null,
   }));
   const context: FaultContext = {
-    topology: { statuses: () => nodes, restart: async () => {} },
+    topology: { statuses: () => nodes, restart: async () => {}, setStartEnvironment: () => {} },
     random: seededRandom(1),
   };
   return burst(context);

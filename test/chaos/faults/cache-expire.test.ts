@@ -31,6 +31,7 @@ function unit() {
         node("gateway-1", "gateway", { http: 1 }),
       ],
       restart: async () => {},
+      setStartEnvironment: () => {},
     },
     random: seededRandom(1),
   };

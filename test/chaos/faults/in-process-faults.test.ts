@@ -135,4 +135,17 @@ describe("in-process faults and switches through a real agent", () => {
       /no crash point named app\.nowhere; known: app\.step/,
     );
   });
+
+  it("a node restarted while a control holds a switch off starts with it off, and after the control with it on", async () => {
+    const switches = agentSwitches(supervisor);
+    const restartedSwitch = async () => {
+      await supervisor.restart("app-1");
+      const adminPort = supervisor.status("app-1").ports.admin as number;
+      return (await readControl({ node: "app-1", adminPort })).switches.demo_guard;
+    };
+    await switches.set("demo_guard", false);
+    expect(await restartedSwitch()).toBe(false);
+    await switches.set("demo_guard", true);
+    expect(await restartedSwitch()).toBe(true);
+  });
 });
