@@ -17,6 +17,12 @@ export interface AdmittedRateConfig {
    * aligned windows allow (a sliding window or a bucket under pulses).
    */
   bound?: "both" | "upper";
+  /**
+   * With `bound: both`, how far below what the limit allows the admitted count may fall; default `tolerance`.
+   * A limiter decides by when a request reaches it, the checker by when it was sent: on a loaded machine the
+   * two drift apart at window edges, which costs admissions but never adds any.
+   */
+  lowerTolerance?: number;
   /** When set, the most admitted in any window-long span may not exceed `limit × maxBurstRatio`. */
   maxBurstRatio?: number;
   /** When set, the most admitted in any window-long span must reach `limit × minBurstRatio` (a burst is seen). */
@@ -71,6 +77,7 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       rejectedStatus: { type: "integer", minimum: 100, maximum: 599 },
       minRejectedFraction: { type: "number", minimum: 0, maximum: 1 },
       bound: { enum: ["both", "upper"] },
+      lowerTolerance: { type: "number", minimum: 0 },
       maxBurstRatio: { type: "number", exclusiveMinimum: 0 },
       minBurstRatio: { type: "number", minimum: 0 },
       requireRetryAfter: { type: "boolean" },
@@ -165,8 +172,14 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
 
     const problems: string[] = [];
     const bound = config.bound ?? "both";
-    if (bound === "both" ? Math.abs(relativeError) > tolerance : relativeError > tolerance) {
-      const allowed = bound === "both" ? `±${pct(tolerance)}` : `at most +${pct(tolerance)}`;
+    const lowerTolerance = bound === "both" ? (config.lowerTolerance ?? tolerance) : Number.POSITIVE_INFINITY;
+    if (relativeError > tolerance || -relativeError > lowerTolerance) {
+      const allowed =
+        bound === "upper"
+          ? `at most +${pct(tolerance)}`
+          : lowerTolerance === tolerance
+            ? `±${pct(tolerance)}`
+            : `-${pct(lowerTolerance)} to +${pct(tolerance)}`;
       problems.push(
         `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ${allowed})`,
       );

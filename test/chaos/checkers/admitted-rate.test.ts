@@ -50,6 +50,24 @@ describe("admitted_rate", () => {
     expect(result.reason).toMatch(/admitted 33 where the limit allows 30/);
   });
 
+  it("with a lowerTolerance, a shortfall is judged apart from an excess", () => {
+    const short = flood(0, 1000, [100, 100, 100, 100, 100], () => 29);
+    const config = { limit: 30, windowMillis: 1000, tolerance: 0.02, lowerTolerance: 0.05 };
+    expect(admittedRate.check({ requests: short }, config)).toMatchObject({
+      valid: true,
+      admittedCount: 116,
+    });
+    const tooShort = flood(0, 1000, [100, 100, 100, 100, 100], () => 28);
+    const failed = admittedRate.check({ requests: tooShort }, config);
+    expect(failed.valid).toBe(false);
+    expect(failed.reason).toMatch(/admitted 112 where the limit allows 120 \(-6\.7%, -5\.0% to \+2\.0%\)/);
+    const over = flood(0, 1000, [100, 100, 100, 100, 100], () => 31);
+    expect(admittedRate.check({ requests: over }, config)).toMatchObject({
+      valid: false,
+      admittedCount: 124,
+    });
+  });
+
   it("expects the offered count, not the limit, when the flood stays under the limit", () => {
     const requests = flood(0, 1000, [5, 5, 5, 5], () => 5);
     expect(admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 })).toMatchObject({
