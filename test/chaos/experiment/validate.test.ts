@@ -53,7 +53,7 @@ describe("experiment files", () => {
         durationMillis: 8000,
       },
     ]);
-    expect(experiment.load).toMatchObject({ type: "flood", ratePerSecond: 50, durationMillis: 16_000 });
+    expect(experiment.load).toMatchObject({ type: "flood", ratePerSecond: 50, durationMillis: 12_000 });
     expect(experiment.assertions.map((a) => a.window)).toEqual([
       { anchor: "before", fault: "kill-catalog", lengthMillis: null },
       { anchor: "during", fault: "kill-catalog", offsetMillis: 0 },

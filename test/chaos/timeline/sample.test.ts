@@ -30,15 +30,18 @@ const kill: FaultUnit = {
   async heal() {},
 };
 
+/** kill-catalog.yaml's load lasts this long, and so does each of its runs on the simulated clock. */
+const RUN_MILLIS = 12_000;
+
 /**
  * 50 requests a second at the gateway. With retries on, the kill costs a few errors in its first second;
- * with them off (the control run, which starts 16 s later) every tenth request fails while the replica is down.
+ * with them off (the control run, which starts when the first run's 12 s end) every tenth request fails while the replica is down.
  */
 function gatewaySpans(): RecordedSpan[] {
   const spans: RecordedSpan[] = [];
-  for (let t = 0; t < 32_000; t += 20) {
-    const run = t < 16_000 ? "positive" : "control";
-    const sinceKill = (t % 16_000) - 3000;
+  for (let t = 0; t < 2 * RUN_MILLIS; t += 20) {
+    const run = t < RUN_MILLIS ? "positive" : "control";
+    const sinceKill = (t % RUN_MILLIS) - 3000;
     const down = sinceKill >= 0 && sinceKill < 8000;
     const error = run === "positive" ? down && sinceKill < 1000 && t % 400 === 0 : down && t % 200 === 0;
     spans.push({ service: "gateway", startMillis: START + t, durationMillis: down ? 40 : 12, error });
@@ -90,7 +93,7 @@ describe("the sample experiment", () => {
     expect(pendingInjections(journalPath)).toEqual([]);
 
     const requests = gatewaySpans()
-      .filter((span) => span.startMillis < START + 16_000)
+      .filter((span) => span.startMillis < START + RUN_MILLIS)
       .map((span, index) => ({
         timeMillis: span.startMillis,
         status: span.error ? 503 : 200,
