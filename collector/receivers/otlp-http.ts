@@ -169,7 +169,13 @@ export function startOtlpHttpReceiver(options: OtlpHttpOptions): Promise<OtlpHtt
     }
   }
 
+  // Answers not yet finished, and whether close has begun: see `close` below.
+  const answering = new Set<ServerResponse>();
+  let closing = false;
   const server: Server = createServer((request, response) => {
+    answering.add(response);
+    response.once("close", () => answering.delete(response));
+    if (closing) response.setHeader("connection", "close");
     void handle(request, response);
   });
   server.keepAliveTimeout = 65_000;
@@ -178,9 +184,18 @@ export function startOtlpHttpReceiver(options: OtlpHttpOptions): Promise<OtlpHtt
     server.listen(options.port, options.host, () => {
       resolve({
         port: (server.address() as AddressInfo).port,
+        // `server.close` waits for every open connection, and a keep-alive connection busy when it is called
+        // stays open as long as its client keeps sending: an exporter posting every second would keep the
+        // collector from closing for good. So from now on every answer ends its connection, and a connection
+        // whose answer was already under way is closed as soon as it is idle.
         close: () =>
           new Promise<void>((done) => {
+            closing = true;
             server.close(() => done());
+            for (const response of answering) {
+              if (!response.headersSent) response.setHeader("connection", "close");
+              else response.once("finish", () => setImmediate(() => server.closeIdleConnections()));
+            }
             server.closeIdleConnections();
           }),
       });
