@@ -58,6 +58,13 @@ export interface Collector {
 interface Listener {
   readonly name: string;
   close(): Promise<void>;
+  /** What its close still waits for, or "". */
+  pending?(): string;
+}
+
+function openConnections(receiver: OtlpHttpReceiver): string {
+  const open = receiver.openConnections();
+  return open === 0 ? "" : `${open} client connections still open`;
 }
 
 function uncommitted(writer: StoreWriter): string {
@@ -86,7 +93,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       port: options.otlpHttpPort,
       writer,
     });
-    started.push({ name: `OTLP/HTTP receiver on port ${http.port}`, close: () => http.close() });
+    started.push({
+      name: `OTLP/HTTP receiver on port ${http.port}`,
+      close: () => http.close(),
+      pending: () => openConnections(http),
+    });
     const grpc: OtlpGrpcReceiver = await startOtlpGrpcReceiver({
       ...options,
       port: options.otlpGrpcPort,
@@ -129,6 +140,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         started.push({
           name: `OTLP/HTTP receiver on ${extraHost}:${extra.port}`,
           close: () => extra.close(),
+          pending: () => openConnections(extra),
         });
         return `http://${extraHost}:${extra.port}`;
       },
@@ -139,7 +151,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
             () => scraper.stop(),
             () => scrapesUnderWay(scraper, writer),
           );
-          await Promise.all(started.map((listener) => steps.run(listener.name, () => listener.close())));
+          await Promise.all(
+            started.map((listener) => steps.run(listener.name, () => listener.close(), listener.pending)),
+          );
           await steps.run(
             "store writer",
             () => writer.close(),

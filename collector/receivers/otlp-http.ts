@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { gunzip } from "node:zlib";
 import {
   BadDataError,
@@ -27,6 +27,8 @@ export interface OtlpHttpOptions {
 export interface OtlpHttpReceiver {
   port: number;
   close(): Promise<void>;
+  /** Client connections open now: what a close that has not finished waits for. */
+  openConnections(): number;
 }
 
 type Encoding = "protobuf" | "json";
@@ -179,6 +181,11 @@ export function startOtlpHttpReceiver(options: OtlpHttpOptions): Promise<OtlpHtt
     void handle(request, response);
   });
   server.keepAliveTimeout = 65_000;
+  const connections = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -198,6 +205,7 @@ export function startOtlpHttpReceiver(options: OtlpHttpOptions): Promise<OtlpHtt
             }
             server.closeIdleConnections();
           }),
+        openConnections: () => connections.size,
       });
     });
   });

@@ -74,6 +74,7 @@ describe("closing the OTLP/HTTP receiver", () => {
       // export under way when close began is answered, and it is the last.
       expect(answeredBeforeClosed).toBeLessThan(MAX_EXPORTS);
       expect(answered).toBeLessThanOrEqual(answeredBeforeClosed + 1);
+      expect(receiver.openConnections()).toBe(0);
     } finally {
       agent.destroy();
       await writer.close();
