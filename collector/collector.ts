@@ -1,5 +1,6 @@
 import { isIPv4 } from "node:net";
 import { startApiServer } from "./api/server.js";
+import { PendingSteps } from "./pending-steps.js";
 import { type OtlpGrpcReceiver, startOtlpGrpcReceiver } from "./receivers/otlp-grpc.js";
 import { type OtlpHttpReceiver, startOtlpHttpReceiver } from "./receivers/otlp-http.js";
 import { type Scraper, type ScrapeTarget, startScraper } from "./scrape/scraper.js";
@@ -49,6 +50,32 @@ export interface Collector {
   listenOtlpHttp(host: string): Promise<string>;
   /** Stops accepting, flushes everything accepted, and closes the database. Runs once. */
   close(): Promise<void>;
+  /** The steps of `close` under way and not settled, each with what it waits for: empty before and after. */
+  pendingClose(): string[];
+}
+
+/** What the collector listens with, named for a close that does not finish. */
+interface Listener {
+  readonly name: string;
+  close(): Promise<void>;
+  /** What its close still waits for, or "". */
+  pending?(): string;
+}
+
+function openConnections(receiver: OtlpHttpReceiver): string {
+  const open = receiver.openConnections();
+  return open === 0 ? "" : `${open} client connections still open`;
+}
+
+function uncommitted(writer: StoreWriter): string {
+  return `${writer.stats().pendingItems} items accepted and not committed`;
+}
+
+function scrapesUnderWay(scraper: Scraper, writer: StoreWriter): string {
+  const urls = scraper.scraping();
+  return urls.length === 0
+    ? ""
+    : `waiting for scrapes of ${urls.join(", ")}; store writer: ${uncommitted(writer)}`;
 }
 
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
@@ -58,20 +85,25 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     retention: { maxAgeMillis: options.retentionMillis, maxBytes: options.maxDbBytes },
     maxPendingItems: options.maxPendingItems,
   });
-  const started: { close(): Promise<void> }[] = [];
+  const started: Listener[] = [];
+  const steps = new PendingSteps();
   try {
     const http: OtlpHttpReceiver = await startOtlpHttpReceiver({
       ...options,
       port: options.otlpHttpPort,
       writer,
     });
-    started.push(http);
+    started.push({
+      name: `OTLP/HTTP receiver on port ${http.port}`,
+      close: () => http.close(),
+      pending: () => openConnections(http),
+    });
     const grpc: OtlpGrpcReceiver = await startOtlpGrpcReceiver({
       ...options,
       port: options.otlpGrpcPort,
       writer,
     });
-    started.push(grpc);
+    started.push({ name: `OTLP/gRPC receiver on port ${grpc.port}`, close: () => grpc.close() });
     // startWriter resolves once the writer has created the schema, so the API's reader can open it now.
     const api = await startApiServer({
       dbPath: options.dbPath,
@@ -79,7 +111,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       port: options.apiPort,
       token: options.token,
     });
-    started.push(api);
+    started.push({ name: `API server on port ${api.port}`, close: () => api.close() });
     const scraper = startScraper({
       targets: options.scrapeTargets,
       intervalMillis: options.scrapeIntervalMillis,
@@ -105,17 +137,32 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         }
         if (closing !== undefined) throw new Error("the collector is closed");
         const extra = await startOtlpHttpReceiver({ ...options, host: extraHost, port: 0, writer });
-        started.push(extra);
+        started.push({
+          name: `OTLP/HTTP receiver on ${extraHost}:${extra.port}`,
+          close: () => extra.close(),
+          pending: () => openConnections(extra),
+        });
         return `http://${extraHost}:${extra.port}`;
       },
       close() {
         closing ??= (async () => {
-          await scraper.stop();
-          await Promise.all(started.map((s) => s.close()));
-          await writer.close();
+          await steps.run(
+            "scraper",
+            () => scraper.stop(),
+            () => scrapesUnderWay(scraper, writer),
+          );
+          await Promise.all(
+            started.map((listener) => steps.run(listener.name, () => listener.close(), listener.pending)),
+          );
+          await steps.run(
+            "store writer",
+            () => writer.close(),
+            () => uncommitted(writer),
+          );
         })();
         return closing;
       },
+      pendingClose: () => steps.list(),
     };
   } catch (error) {
     await Promise.all(started.map((s) => s.close()));

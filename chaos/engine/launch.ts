@@ -41,6 +41,12 @@ export interface LaunchedTopology {
   readonly history?: HistorySource;
   /** Stops every node and whatever else the launch started; called once, also after a failed run. */
   close(): Promise<void>;
+  /**
+   * While `close` runs: its parts that have not settled, each saying what it waits for ("supervisor stopping
+   * nodes (kafka-1 (pid 812: SIGTERM 31.0 s ago, SIGKILL 1.0 s ago))"). Named in the message of a close that
+   * does not finish in time.
+   */
+  pendingClose?(): readonly string[];
 }
 
 /**

@@ -8,7 +8,7 @@ import type { RunEvidence } from "../report/evidence.js";
 import { PidRegistry } from "../supervisor/pid-registry.js";
 import type { ExperimentReport } from "../timeline/record.js";
 import { StateInUseError } from "./errors.js";
-import { importLauncher, type LaunchTopology } from "./launch.js";
+import { importLauncher, type LaunchedTopology, type LaunchTopology } from "./launch.js";
 import { type LaunchGroup, launchGroups, scheduleGroups } from "./launch-groups.js";
 import { describeRecovery, recoveredAnything, recoverRunState, recoveryProblems } from "./recover.js";
 import { runExperiments } from "./run.js";
@@ -58,6 +58,19 @@ export interface SessionOutcome {
   readonly launches: readonly LaunchRecord[];
   /** A topology did not stop in time: its handles may keep the process alive, so the command should exit. */
   readonly stuck: boolean;
+  /** Each topology that did not stop in time, with what it was still waiting for at the deadline. */
+  readonly unstopped: readonly UnstoppedTopology[];
+}
+
+/** A topology whose close had not finished by `closeTimeoutMillis`, as it stood at that moment. */
+export interface UnstoppedTopology {
+  readonly profile: string;
+  /** The launch group's experiment files. */
+  readonly experiments: readonly string[];
+  /** The parts of its close that had not settled, as the topology names them (`pendingClose`). */
+  readonly unsettled: readonly string[];
+  /** Its nodes whose process had not exited. */
+  readonly running: readonly { readonly name: string; readonly pid: number }[];
 }
 
 /**
@@ -101,7 +114,7 @@ export async function runSession(
     setMaxListeners(100, signal);
     const results: (GroupOutcome | undefined)[] = [];
     let firstError: unknown;
-    const stuck = { value: false };
+    const unstopped: UnstoppedTopology[] = [];
     let next = 0;
     const worker = async (end: number) => {
       while (next < end && !signal.aborted) {
@@ -118,7 +131,7 @@ export async function runSession(
             journal,
             registry,
             runDir,
-            stuck,
+            unstopped,
           });
         } catch (error) {
           firstError ??= error;
@@ -142,7 +155,8 @@ export async function runSession(
       reports: done.flatMap((result) => result.reports),
       evidence: Object.assign({}, ...done.map((result) => result.evidence)),
       launches: done.map((result) => result.launch),
-      stuck: stuck.value,
+      stuck: unstopped.length > 0,
+      unstopped,
       ...(collectorApiUrl === undefined ? {} : { collectorApiUrl }),
     };
   } finally {
@@ -162,7 +176,7 @@ const DEFAULT_CLOSE_TIMEOUT_MILLIS = 90_000;
 
 interface GroupContext extends SessionOptions {
   readonly launch: LaunchTopology;
-  readonly stuck: { value: boolean };
+  readonly unstopped: UnstoppedTopology[];
   readonly seed: number;
   readonly journal: FileJournal;
   readonly registry: PidRegistry;
@@ -217,16 +231,21 @@ async function runGroup(group: LaunchGroup, context: GroupContext): Promise<Grou
   } finally {
     runStore?.close();
     telemetry.close();
-    await closeWithin(launched, context);
+    await closeWithin(launched, group, context);
   }
 }
 
 /**
  * Stops a topology, but gives up waiting after `closeTimeoutMillis`: a teardown that never ends must not keep
  * a gate in CI running until its job is killed. What it left is in the PID registry and the journal, for
- * `recover`; `stuck` tells the command to exit rather than wait for the topology's open handles.
+ * `recover`; `unstopped` names what it was waiting for and tells the command to exit rather than wait for
+ * the topology's open handles.
  */
-async function closeWithin(launched: { close(): Promise<void> }, context: GroupContext): Promise<void> {
+async function closeWithin(
+  launched: LaunchedTopology,
+  group: LaunchGroup,
+  context: GroupContext,
+): Promise<void> {
   const limitMillis = context.closeTimeoutMillis ?? DEFAULT_CLOSE_TIMEOUT_MILLIS;
   const timer = new AbortController();
   const closed = launched.close().then(() => "closed" as const);
@@ -235,12 +254,40 @@ async function closeWithin(launched: { close(): Promise<void> }, context: GroupC
   );
   try {
     if ((await Promise.race([closed, timedOut])) === "timeout") {
-      context.stuck.value = true;
-      context.log(
-        `the topology did not stop within ${limitMillis / 1000} s; \`shakedown recover\` stops what it left behind`,
-      );
+      const unstopped = unstoppedNow(launched, group);
+      context.unstopped.push(unstopped);
+      context.log(describeUnstopped(unstopped, limitMillis));
     }
   } finally {
     timer.abort();
   }
+}
+
+function unstoppedNow(launched: LaunchedTopology, group: LaunchGroup): UnstoppedTopology {
+  return {
+    profile: group.profile,
+    experiments: group.experiments.map((experiment) => experiment.file),
+    unsettled: [...(launched.pendingClose?.() ?? [])],
+    running: launched.topology
+      .statuses()
+      .filter((node) => node.state === "starting" || node.state === "healthy")
+      .map(({ name, pid }) => ({ name, pid })),
+  };
+}
+
+/** One line for the log, naming what held the close up, so a CI log points at the culprit. */
+export function describeUnstopped(unstopped: UnstoppedTopology, limitMillis: number): string {
+  const unsettled =
+    unstopped.unsettled.length === 0
+      ? "the topology names no part of its close as pending"
+      : `not settled: ${unstopped.unsettled.join("; ")}`;
+  const running =
+    unstopped.running.length === 0
+      ? "no node still running"
+      : `still running: ${unstopped.running.map((node) => `${node.name} (pid ${node.pid})`).join(", ")}`;
+  return (
+    `the topology did not stop within ${limitMillis / 1000} s (${unstopped.profile}: ` +
+    `${unstopped.experiments.join(", ")}); ${unsettled}; ${running}; ` +
+    "`shakedown recover` stops what it left behind"
+  );
 }

@@ -90,5 +90,9 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
       await shop.stop();
       await collector.close();
     },
+    pendingClose: () => [
+      ...shop.pendingStop(),
+      ...collector.pendingClose().map((step) => `collector ${step}`),
+    ],
   };
 }

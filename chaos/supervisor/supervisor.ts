@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { NodeStartError, TopologyError, UnknownNodeError } from "../errors.js";
 import { netnsExec } from "../netns/network.js";
 import type { NodeSpec, NodeStatus } from "./node-spec.js";
@@ -22,7 +23,29 @@ interface Managed {
   status: NodeStatus;
   exited: Promise<void>;
   stopping: boolean;
+  /** The stop signals sent so far, with when (performance.now()). */
+  signals: SentSignal[];
   tail: string[];
+}
+
+export interface SentSignal {
+  readonly signal: NodeJS.Signals;
+  readonly sentAtMillis: number;
+}
+
+/** A node asked to stop whose process has not exited (yet): what a stop that hangs is waiting for. */
+export interface PendingStop {
+  readonly name: string;
+  readonly pid: number;
+  readonly signals: readonly SentSignal[];
+}
+
+/** "ledger-1 (pid 4873: SIGTERM 12.0 s ago, SIGKILL 2.0 s ago)". */
+export function describePendingStop(stop: PendingStop, nowMillis = performance.now()): string {
+  const signals = stop.signals.map(
+    ({ signal, sentAtMillis }) => `${signal} ${((nowMillis - sentAtMillis) / 1000).toFixed(1)} s ago`,
+  );
+  return `${stop.name} (pid ${stop.pid}: ${signals.join(", ")})`;
 }
 
 const DEFAULT_START_TIMEOUT_MILLIS = 60_000;
@@ -30,6 +53,11 @@ const DEFAULT_STOP_TIMEOUT_MILLIS = 10_000;
 const PROBE_INTERVAL_MILLIS = 100;
 const TAIL_LINES = 20;
 const MAX_LINE_CHARS = 16_384;
+
+/** `exitCode` stays null for a process ended by a signal; `signalCode` is set then. */
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
@@ -77,6 +105,9 @@ export class Supervisor {
   private readonly levels: string[][] = [];
   /** Set by the engine over every spec's environment, for nodes started from then on. */
   private readonly startEnvironment = new Map<string, string>();
+  /** `stopAll` calls begun, and whether one runs: a restart that overlaps one must not start its node. */
+  private stopAllsBegun = 0;
+  private stoppingAll = false;
 
   constructor(private readonly options: SupervisorOptions = {}) {}
 
@@ -104,7 +135,7 @@ export class Supervisor {
   }
 
   pids(): number[] {
-    return [...this.managed.values()].filter((m) => m.child.exitCode === null).map((m) => m.status.pid);
+    return [...this.managed.values()].filter((m) => !hasExited(m.child)).map((m) => m.status.pid);
   }
 
   /** An environment variable every node started from now on gets over its spec's; undefined removes it. */
@@ -113,10 +144,28 @@ export class Supervisor {
     else this.startEnvironment.set(name, value);
   }
 
-  /** Stops the node (SIGTERM, then SIGKILL after its stop timeout) and starts it again from its spec. */
+  /** The nodes asked to stop (by `stop`, `stopAll` or `restart`) that have not exited, in start order. */
+  pendingStops(): PendingStop[] {
+    return this.order.flatMap((name) => {
+      const managed = this.managed.get(name);
+      if (managed === undefined || !managed.stopping || hasExited(managed.child)) return [];
+      return [{ name, pid: managed.status.pid, signals: [...managed.signals] }];
+    });
+  }
+
+  /**
+   * Stops the node (SIGTERM, then SIGKILL after its stop timeout) and starts it again from its spec. Refused
+   * with NodeStartError, the node left stopped, when `stopAll` runs or began while the old process stopped.
+   */
   async restart(name: string): Promise<void> {
     const managed = this.get(name);
+    const begun = this.stopAllsBegun;
     await this.stop(name);
+    // stopAll has passed this node, or waited only for the old process: one started now would outlive the
+    // topology, its pipes keeping the engine alive and its telemetry exports the collector from closing.
+    if (this.stoppingAll || this.stopAllsBegun !== begun) {
+      throw new NodeStartError(name, "the topology is being stopped", "");
+    }
     await this.launch(managed.spec, managed.status.restarts + 1);
   }
 
@@ -124,12 +173,18 @@ export class Supervisor {
   async stop(name: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const managed = this.get(name);
     managed.stopping = true;
-    if (managed.child.exitCode !== null || managed.child.signalCode !== null) return;
-    managed.child.kill(signal);
+    if (hasExited(managed.child)) return;
+    this.signal(managed, signal);
     const timeout = managed.spec.stopTimeoutMillis ?? DEFAULT_STOP_TIMEOUT_MILLIS;
-    const killed = sleep(timeout).then(() => "timeout" as const);
-    if ((await Promise.race([managed.exited.then(() => "exited" as const), killed])) === "timeout") {
-      managed.child.kill("SIGKILL");
+    // Cancelled once the node exits, so a stop that is done leaves no timer holding the process open.
+    const exitedFirst = new AbortController();
+    const killed = sleepFor(timeout, "timeout" as const, { signal: exitedFirst.signal }).catch(
+      () => "exited" as const,
+    );
+    const first = await Promise.race([managed.exited.then(() => "exited" as const), killed]);
+    exitedFirst.abort();
+    if (first === "timeout") {
+      this.signal(managed, "SIGKILL");
       await managed.exited;
     }
   }
@@ -139,9 +194,20 @@ export class Supervisor {
    * the nodes of one level, none depending on another, go together.
    */
   async stopAll(): Promise<void> {
-    for (const level of [...this.levels].reverse()) {
-      await Promise.all(level.filter((name) => this.managed.has(name)).map((name) => this.stop(name)));
+    this.stopAllsBegun++;
+    this.stoppingAll = true;
+    try {
+      for (const level of [...this.levels].reverse()) {
+        await Promise.all(level.filter((name) => this.managed.has(name)).map((name) => this.stop(name)));
+      }
+    } finally {
+      this.stoppingAll = false;
     }
+  }
+
+  private signal(managed: Managed, signal: NodeJS.Signals): void {
+    managed.signals.push({ signal, sentAtMillis: performance.now() });
+    managed.child.kill(signal);
   }
 
   private get(name: string): Managed {
@@ -184,6 +250,7 @@ export class Supervisor {
       child,
       status,
       stopping: false,
+      signals: [],
       tail: [],
       exited: new Promise((resolve) => {
         child.once("exit", (code, signal) => {
@@ -216,7 +283,7 @@ export class Supervisor {
     const { spec, child, status } = managed;
     const deadline = Date.now() + (spec.startTimeoutMillis ?? DEFAULT_START_TIMEOUT_MILLIS);
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
+      if (hasExited(child)) {
         throw new NodeStartError(
           spec.name,
           `it exited (${child.exitCode ?? child.signalCode}) before ${spec.health.description} answered`,

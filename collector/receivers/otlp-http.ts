@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { gunzip } from "node:zlib";
 import {
   BadDataError,
@@ -27,6 +27,8 @@ export interface OtlpHttpOptions {
 export interface OtlpHttpReceiver {
   port: number;
   close(): Promise<void>;
+  /** Client connections open now: what a close that has not finished waits for. */
+  openConnections(): number;
 }
 
 type Encoding = "protobuf" | "json";
@@ -169,20 +171,41 @@ export function startOtlpHttpReceiver(options: OtlpHttpOptions): Promise<OtlpHtt
     }
   }
 
+  // Answers not yet finished, and whether close has begun: see `close` below.
+  const answering = new Set<ServerResponse>();
+  let closing = false;
   const server: Server = createServer((request, response) => {
+    answering.add(response);
+    response.once("close", () => answering.delete(response));
+    if (closing) response.setHeader("connection", "close");
     void handle(request, response);
   });
   server.keepAliveTimeout = 65_000;
+  const connections = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
       resolve({
         port: (server.address() as AddressInfo).port,
+        // `server.close` waits for every open connection, and a keep-alive connection busy when it is called
+        // stays open as long as its client keeps sending: an exporter posting every second would keep the
+        // collector from closing for good. So from now on every answer ends its connection, and a connection
+        // whose answer was already under way is closed as soon as it is idle.
         close: () =>
           new Promise<void>((done) => {
+            closing = true;
             server.close(() => done());
+            for (const response of answering) {
+              if (!response.headersSent) response.setHeader("connection", "close");
+              else response.once("finish", () => setImmediate(() => server.closeIdleConnections()));
+            }
             server.closeIdleConnections();
           }),
+        openConnections: () => connections.size,
       });
     });
   });

@@ -12,6 +12,8 @@ export interface ProcessLogSink {
   close(): Promise<void>;
   /** Lines dropped because the buffer was full or the store refused them. */
   dropped(): number;
+  /** What a flush or close still waits for ("120 lines handed to the store, not settled"), or "". */
+  describePending(): string;
 }
 
 export interface ProcessLogSinkOptions {
@@ -77,6 +79,7 @@ export function createProcessLogSink(
   let groups = new Map<string, ScopedRows<LogRow>>();
   let buffered = 0;
   let dropped = 0;
+  let unsettled = 0;
   let closed = false;
   let inFlight: Promise<void> = Promise.resolve();
 
@@ -86,10 +89,16 @@ export function createProcessLogSink(
     groups = new Map();
     const lines = buffered;
     buffered = 0;
+    unsettled += lines;
     inFlight = inFlight.then(() =>
-      writer.write(batch).catch(() => {
-        dropped += lines;
-      }),
+      writer
+        .write(batch)
+        .catch(() => {
+          dropped += lines;
+        })
+        .finally(() => {
+          unsettled -= lines;
+        }),
     );
     return inFlight;
   };
@@ -127,5 +136,6 @@ export function createProcessLogSink(
       closed = true;
     },
     dropped: () => dropped,
+    describePending: () => (unsettled === 0 ? "" : `${unsettled} lines handed to the store, not settled`),
   };
 }

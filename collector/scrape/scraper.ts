@@ -32,6 +32,8 @@ export interface Scraper {
   scrapeNow(): Promise<void>;
   /** Stops the interval and waits for scrapes under way; later calls return the same promise. */
   stop(): Promise<void>;
+  /** The URLs of the targets with a scrape queued or under way (storing its points included). */
+  scraping(): string[];
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -131,7 +133,8 @@ export function startScraper(options: ScraperOptions): Scraper {
     );
   }
   const states = new Map<string, TargetState>();
-  const inFlight = new Set<Promise<void>>();
+  /** Scrapes queued or under way, with their target's URL (also of a target removed meanwhile). */
+  const inFlight = new Map<Promise<void>, string>();
   let stopped: Promise<void> | null = null;
 
   const report = (state: TargetState, error: Error) => {
@@ -204,7 +207,7 @@ export function startScraper(options: ScraperOptions): Scraper {
       .then(() => scrape(state))
       .catch((error: unknown) => report(state, asError(error)));
     state.running = next;
-    inFlight.add(next);
+    inFlight.set(next, state.target.url);
     void next.finally(() => {
       inFlight.delete(next);
       if (state.running === next) state.running = null;
@@ -244,10 +247,13 @@ export function startScraper(options: ScraperOptions): Scraper {
       if (stopped !== null) throw new ShutDownError();
       await Promise.all([...states.values()].map(run));
     },
+    scraping() {
+      return [...new Set(inFlight.values())];
+    },
     stop() {
       if (stopped === null) {
         clearInterval(timer);
-        stopped = Promise.all([...inFlight]).then(() => {});
+        stopped = Promise.all([...inFlight.keys()]).then(() => {});
       }
       return stopped;
     },

@@ -77,6 +77,24 @@ describe("supervisor", () => {
     expect(stops.slice(4)).toEqual(["db stopping", "db exiting"]);
   });
 
+  it("does not start a node again when a restart overlaps stopping the topology", async () => {
+    supervisor = new Supervisor();
+    const spec = await serverNode("slow", "x");
+    // Slow to exit after SIGTERM, so stopAll and the restart both wait for the same old process.
+    const script = (spec.args[1] as string).replace(
+      `process.exit(0);`,
+      `setTimeout(() => process.exit(0), 300);`,
+    );
+    await supervisor.start([{ ...spec, args: ["-e", script] }]);
+    const old = supervisor.status("slow").pid;
+    const restarted = supervisor.restart("slow");
+    await supervisor.stopAll();
+    await expect(restarted).rejects.toThrow(/node slow did not start: the topology is being stopped/);
+    expect(alive(old)).toBe(false);
+    expect(supervisor.pids()).toEqual([]);
+    expect(supervisor.status("slow").pid).toBe(old);
+  });
+
   it("starts a topology healthy, captures each node's output, and stops every process it started", async () => {
     const lines: string[] = [];
     const registry = new PidRegistry(
