@@ -5,7 +5,7 @@ import { durationSchema } from "./durations.js";
 
 /** Which leader a leader fault is after: the etcd cluster's, or one Kafka partition's. */
 export type LeaderOf =
-  | { readonly system: "etcd" }
+  | { readonly system: "etcd"; readonly mostWatched?: boolean }
   | { readonly system: "kafka"; topic: string; partition: number };
 
 /** The node that leads, and how the cluster said so (for the fault's evidence). */
@@ -16,14 +16,17 @@ export interface Leader {
 
 const LOOKUP_TIMEOUT_MILLIS = 2000;
 
-/** `{ system: etcd }`, or `{ system: kafka, topic, partition }`; `within` as for `kill`. */
+/**
+ * `{ system: etcd }`, or `{ system: kafka, topic, partition }`; `within` as for `kill`. `mostWatched: true`
+ * (etcd) first hands leadership to the member holding the most watch streams (`leadWithMostWatched`).
+ */
 export const leaderConfigSchema = {
   oneOf: [
     {
       type: "object",
       additionalProperties: false,
       required: ["system"],
-      properties: { system: { const: "etcd" }, within: durationSchema },
+      properties: { system: { const: "etcd" }, mostWatched: { type: "boolean" }, within: durationSchema },
     },
     {
       type: "object",
@@ -42,11 +45,12 @@ export const leaderConfigSchema = {
 export function leaderOf(config: JsonObject): LeaderOf {
   return config.system === "kafka"
     ? { system: "kafka", topic: config.topic as string, partition: config.partition as number }
-    : { system: "etcd" };
+    : { system: "etcd", mostWatched: config.mostWatched === true };
 }
 
 export function describeLeaderOf(of: LeaderOf): string {
-  return of.system === "etcd" ? "the etcd cluster" : `partition ${of.partition} of Kafka topic ${of.topic}`;
+  if (of.system === "kafka") return `partition ${of.partition} of Kafka topic ${of.topic}`;
+  return of.mostWatched === true ? "the etcd cluster on its most watched member" : "the etcd cluster";
 }
 
 interface EtcdStatus {
