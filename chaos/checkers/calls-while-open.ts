@@ -115,8 +115,6 @@ export const callsWhileOpen: Checker<CallsWhileOpenConfig> = {
   name: "calls_while_open",
   description:
     "No call reaches a callee while its caller's circuit breaker is open, beyond half-open probes.",
-  // Breaker transitions and callee calls are read from the collector's decision logs and spans.
-  readsTelemetry: true,
   configSchema: {
     type: "object",
     properties: {

@@ -116,7 +116,5 @@ export interface Checker<C extends object = object> {
   readonly description: string;
   /** JSON schema of `config`; experiment files are validated against it before a run. */
   readonly configSchema: object;
-  /** Whether its history comes from the collector's telemetry rather than from ground truth. Default false. */
-  readonly readsTelemetry?: boolean;
   check(history: History, config: C): CheckResult;
 }

@@ -16,7 +16,6 @@ export const checker: AssertionKind<CheckerParams> = {
   bar: false,
   windowed: false,
   unit: "",
-  readsTelemetry: (params) => checkers[params.checker]?.readsTelemetry === true,
   async evaluate(params, context) {
     const named = checkers[params.checker];
     if (named === undefined)

@@ -22,7 +22,6 @@ export const http: AssertionKind<HttpParams> = {
   bar: true,
   windowed: false,
   unit: "status",
-  readsTelemetry: () => false,
   async evaluate(params, context) {
     const request = {
       method: params.method ?? "GET",

@@ -66,11 +66,6 @@ export interface AssertionKind<P extends object = object> {
   readonly exactlyOneOf?: readonly string[];
   /** Unit of the measured value, shown beside it in reports. */
   readonly unit: string;
-  /**
-   * Whether it reads the collector's telemetry, which lands a moment after the run: a run waits out the
-   * telemetry lag before judging only when one of its assertions does. Default true.
-   */
-  readsTelemetry?(params: P): boolean;
   evaluate(params: P, context: EvaluationContext): Promise<KindResult>;
 }
 

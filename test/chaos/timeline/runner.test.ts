@@ -174,25 +174,6 @@ describe("the run loop on a simulated clock", () => {
     });
   });
 
-  it("waits out the telemetry lag before judging only when an assertion reads telemetry", async () => {
-    const groundTruth: Measurement = {
-      name: "ground truth",
-      kind: "checker",
-      description: null,
-      window: { anchor: "run" },
-      bar: {},
-      params: { checker: "noop" },
-    };
-    const judgedAfter = async (assertions: Measurement[]) => {
-      const { engine } = setup();
-      const record = await runOnce(experiment({ assertions }), { ...engine, telemetryLagMillis: 2000 });
-      return record.endedAtMillis - (record.methodEndedAtMillis as number);
-    };
-    expect(await judgedAfter([groundTruth])).toBe(0);
-    const spansToo = errorRate("no errors", { anchor: "run" }, 0);
-    expect(await judgedAfter([groundTruth, spansToo])).toBe(2000);
-  });
-
   it("measures assertions in windows resolved from the fault's actual times", async () => {
     const span = (offsetMillis: number, error: boolean): RecordedSpan => ({
       service: "gateway",
