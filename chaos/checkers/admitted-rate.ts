@@ -23,6 +23,12 @@ export interface AdmittedRateConfig {
    * two drift apart at window edges, which costs admissions but never adds any.
    */
   lowerTolerance?: number;
+  /**
+   * Whole windows at the start of the flood in which admitting less is not judged (admitting more always is).
+   * Default 0. At a flood's start the gateways warm up, requests reach the limiter late, and a limiter whose
+   * memory reaches back a window (a sliding log, a bucket) carries those late arrivals into later windows.
+   */
+  settleWindows?: number;
   /** When set, the most admitted in any window-long span may not exceed `limit × maxBurstRatio`. */
   maxBurstRatio?: number;
   /** When set, the most admitted in any window-long span must reach `limit × minBurstRatio` (a burst is seen). */
@@ -78,6 +84,7 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       minRejectedFraction: { type: "number", minimum: 0, maximum: 1 },
       bound: { enum: ["both", "upper"] },
       lowerTolerance: { type: "number", minimum: 0 },
+      settleWindows: { type: "integer", minimum: 0 },
       maxBurstRatio: { type: "number", exclusiveMinimum: 0 },
       minBurstRatio: { type: "number", minimum: 0 },
       requireRetryAfter: { type: "boolean" },
@@ -153,6 +160,11 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     const rejected = sum((w) => w.rejected);
     const expected = sum((w) => Math.min(limit, w.offered));
     const relativeError = expected === 0 ? 0 : (admitted - expected) / expected;
+    const settled = windows.slice(config.settleWindows ?? 0);
+    const settledAdmitted = settled.reduce((total, w) => total + w.admitted, 0);
+    const settledExpected = settled.reduce((total, w) => total + Math.min(limit, w.offered), 0);
+    const settledRelativeError =
+      settledExpected === 0 ? 0 : (settledAdmitted - settledExpected) / settledExpected;
     const excess = offered - admitted;
     const excessRejectedFraction = excess === 0 ? null : rejected / excess;
     const seconds = (windows.length * windowMillis) / 1000;
@@ -164,6 +176,7 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
       rejectedCount: rejected,
       expectedAdmittedCount: expected,
       relativeError,
+      settledRelativeError,
       admittedPerSecond: admitted / seconds,
       limitPerSecond: (limit * 1000) / windowMillis,
       excessRejectedFraction,
@@ -173,15 +186,21 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     const problems: string[] = [];
     const bound = config.bound ?? "both";
     const lowerTolerance = bound === "both" ? (config.lowerTolerance ?? tolerance) : Number.POSITIVE_INFINITY;
-    if (relativeError > tolerance || -relativeError > lowerTolerance) {
-      const allowed =
-        bound === "upper"
-          ? `at most +${pct(tolerance)}`
-          : lowerTolerance === tolerance
-            ? `±${pct(tolerance)}`
-            : `-${pct(lowerTolerance)} to +${pct(tolerance)}`;
+    const allowed =
+      bound === "upper"
+        ? `at most +${pct(tolerance)}`
+        : lowerTolerance === tolerance
+          ? `±${pct(tolerance)}`
+          : `-${pct(lowerTolerance)} to +${pct(tolerance)}`;
+    if (relativeError > tolerance) {
       problems.push(
         `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ${allowed})`,
+      );
+    } else if (-settledRelativeError > lowerTolerance) {
+      const from =
+        settled.length === windows.length ? "" : ` after the first ${config.settleWindows} windows`;
+      problems.push(
+        `admitted ${settledAdmitted} where the limit allows ${settledExpected}${from} (${pct(settledRelativeError)}, ${allowed})`,
       );
     }
     if (excessRejectedFraction !== null && excessRejectedFraction < minRejectedFraction) {

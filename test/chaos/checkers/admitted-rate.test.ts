@@ -68,6 +68,26 @@ describe("admitted_rate", () => {
     });
   });
 
+  it("with settleWindows, judges a shortfall only after the flood's first whole windows, an excess always", () => {
+    // The first whole window admits 16: the limiter's log still holds what reached it late from before.
+    const short = flood(0, 1000, [300, 300, 300, 300, 300], (index) => (index === 0 ? 16 : 30));
+    const config = { limit: 30, windowMillis: 1000, tolerance: 0.02 };
+    expect(admittedRate.check({ requests: short }, config)).toMatchObject({ valid: false, windowCount: 4 });
+    expect(admittedRate.check({ requests: short }, { ...config, settleWindows: 1 })).toMatchObject({
+      valid: true,
+      windowCount: 4,
+      settledRelativeError: 0,
+    });
+    const over = flood(0, 1000, [300, 300, 300, 300, 300], (index) => (index === 0 ? 60 : 30));
+    const failed = admittedRate.check({ requests: over }, { ...config, settleWindows: 1 });
+    expect(failed.valid).toBe(false);
+    expect(failed.reason).toMatch(/admitted 150 where the limit allows 120/);
+    const stillShort = flood(0, 1000, [300, 300, 300, 300, 300], (index) => (index === 2 ? 16 : 30));
+    expect(admittedRate.check({ requests: stillShort }, { ...config, settleWindows: 1 }).reason).toMatch(
+      /admitted 76 where the limit allows 90 after the first 1 windows/,
+    );
+  });
+
   it("expects the offered count, not the limit, when the flood stays under the limit", () => {
     const requests = flood(0, 1000, [5, 5, 5, 5], () => 5);
     expect(admittedRate.check({ requests }, { limit: 10, windowMillis: 1000 })).toMatchObject({
