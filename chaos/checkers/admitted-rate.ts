@@ -154,17 +154,15 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
         windows,
       };
     }
-    const sum = (pick: (w: WindowCount) => number) => windows.reduce((total, w) => total + pick(w), 0);
-    const offered = sum((w) => w.offered);
-    const admitted = sum((w) => w.admitted);
-    const rejected = sum((w) => w.rejected);
-    const expected = sum((w) => Math.min(limit, w.offered));
-    const relativeError = expected === 0 ? 0 : (admitted - expected) / expected;
+    const offered = windows.reduce((total, w) => total + w.offered, 0);
+    const rejected = windows.reduce((total, w) => total + w.rejected, 0);
+    const { admitted, expected, relativeError } = againstLimit(windows, limit);
     const settled = windows.slice(config.settleWindows ?? 0);
-    const settledAdmitted = settled.reduce((total, w) => total + w.admitted, 0);
-    const settledExpected = settled.reduce((total, w) => total + Math.min(limit, w.offered), 0);
-    const settledRelativeError =
-      settledExpected === 0 ? 0 : (settledAdmitted - settledExpected) / settledExpected;
+    const {
+      admitted: settledAdmitted,
+      expected: settledExpected,
+      relativeError: settledRelativeError,
+    } = againstLimit(settled, limit);
     const excess = offered - admitted;
     const excessRejectedFraction = excess === 0 ? null : rejected / excess;
     const seconds = (windows.length * windowMillis) / 1000;
@@ -232,6 +230,16 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
     };
   },
 };
+
+/** What the windows admitted, what the limit allows of what they offered, and the relative difference. */
+function againstLimit(
+  windows: readonly WindowCount[],
+  limit: number,
+): { admitted: number; expected: number; relativeError: number } {
+  const admitted = windows.reduce((total, w) => total + w.admitted, 0);
+  const expected = windows.reduce((total, w) => total + Math.min(limit, w.offered), 0);
+  return { admitted, expected, relativeError: expected === 0 ? 0 : (admitted - expected) / expected };
+}
 
 function sentAt(request: RequestOutcome): number {
   return request.sentAtMillis ?? request.timeMillis;

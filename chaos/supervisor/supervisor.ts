@@ -41,7 +41,7 @@ export interface PendingStop {
 }
 
 /** "ledger-1 (pid 4873: SIGTERM 12.0 s ago, SIGKILL 2.0 s ago)". */
-export function describePendingStop(stop: PendingStop, nowMillis = performance.now()): string {
+function describePendingStop(stop: PendingStop, nowMillis = performance.now()): string {
   const signals = stop.signals.map(
     ({ signal, sentAtMillis }) => `${signal} ${((nowMillis - sentAtMillis) / 1000).toFixed(1)} s ago`,
   );
@@ -151,6 +151,13 @@ export class Supervisor {
       if (managed === undefined || !managed.stopping || hasExited(managed.child)) return [];
       return [{ name, pid: managed.status.pid, signals: [...managed.signals] }];
     });
+  }
+
+  /** `pendingStops`, one line: "ledger-1 (pid 4873: SIGTERM 12.0 s ago, SIGKILL 2.0 s ago), ...". */
+  describePendingStops(): string {
+    return this.pendingStops()
+      .map((stop) => describePendingStop(stop))
+      .join(", ");
   }
 
   /**
