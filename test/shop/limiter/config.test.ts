@@ -84,6 +84,12 @@ describe("limiter config", () => {
     expect(configError({ ...base, store: "memcached" }).field).toBe("store");
     expect(configError({ ...base, name: 'a"b' }).field).toBe("name");
     expect(configError({ ...base, limit: undefined }).message).toContain("got nothing");
+    expect(configError({ ...base, when: "gold" }).field).toBe("when");
+    expect(configError({ ...base, when: { header: "x plan", equals: "gold" } }).message).toContain(
+      'when.header must be an HTTP header name, got "x plan"',
+    );
+    expect(configError({ ...base, when: { header: "x-plan", equals: "" } }).field).toBe("when.equals");
+    expect(configError({ ...base, when: { header: "x-plan", equals: "a", is: "b" } }).field).toBe("when.is");
   });
 
   it("tells a bucket config given window fields which fields it takes", () => {

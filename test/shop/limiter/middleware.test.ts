@@ -124,6 +124,26 @@ describe("rateLimit middleware", () => {
     expect((await flood(url, 6)).map((r) => r.status)).toEqual([...Array(5).fill(200), 429]);
   });
 
+  it("applies a policy with `when` only to requests whose header has its value; others spend nothing", async () => {
+    const plan = { header: "x-shop-plan", equals: "basic" };
+    const url = await serve(rateLimit(createLimiter({ ...FIVE_PER_MINUTE, scope: "global", when: plan })));
+    const request = (headers: Record<string, string>) =>
+      fetch(`${url}/products/1`, { headers }).then(async (response) => {
+        await response.arrayBuffer();
+        return response;
+      });
+
+    const unmatched = [];
+    for (const headers of [{}, { "X-Shop-Plan": "gold" }, {}, {}, {}, {}, {}] as Record<string, string>[])
+      unmatched.push(await request(headers));
+    const matched = [];
+    for (let i = 0; i < 6; i++) matched.push(await request({ "X-Shop-Plan": "basic" }));
+
+    expect(unmatched.map((r) => r.status)).toEqual(Array(7).fill(200));
+    expect(unmatched.every((r) => r.headers.get("ratelimit") === null)).toBe(true);
+    expect(matched.map((r) => r.status)).toEqual([...Array(5).fill(200), 429]);
+  });
+
   it("gives each authenticated user a quota of their own, and a global policy one for everybody", async () => {
     const perUser = await serve(rateLimit(createLimiter(FIVE_PER_MINUTE)));
     const global = await serve(rateLimit(createLimiter({ ...FIVE_PER_MINUTE, scope: "global" })));
