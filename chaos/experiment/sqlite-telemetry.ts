@@ -8,7 +8,9 @@ import {
   entryCounts,
   entrySpans,
   entrySpansEndingIn,
+  inRequestWindow,
   LONGEST_REQUEST_NS,
+  type RequestWindow,
 } from "../../collector/query/entry-spans.js";
 import { queryMetric } from "../../collector/query/metrics.js";
 import { statement } from "../../collector/query/statements.js";
@@ -36,6 +38,15 @@ function nanos(window: AbsoluteWindow): TimeWindow {
   };
 }
 
+/** The window's requests: at an injection's edge, a request in flight there belongs to the fault. */
+function requestWindow(window: AbsoluteWindow): RequestWindow {
+  return {
+    ...nanos(window),
+    withInFlightAtStart: window.startsAtInjection === true,
+    endedByEnd: window.endsAtInjection === true,
+  };
+}
+
 // Any span of a service in the window, with the instance that recorded it.
 const OF_SERVICE = `FROM spans s JOIN resources r ON r.id = s.resource_id
   WHERE s.service_name = ? AND s.start_ns >= ? AND s.start_ns < ?`;
@@ -51,6 +62,15 @@ const OTLP_SPAN_KIND: Readonly<Record<SpanKindName, number>> = {
 
 // Entry spans of one operation: the collector's entry-span queries do not filter by span name.
 const OPERATION = `FROM spans WHERE service_name = ? AND name = ? AND kind IN (2, 5) AND start_ns >= ? AND start_ns < ?`;
+
+/** Entry spans `s` of one operation in a window of requests; bind the service first, then `args`. */
+function ofOperation(name: string, window: RequestWindow): { sql: string; args: unknown[] } {
+  const range = inRequestWindow(window);
+  return {
+    sql: `FROM spans s WHERE ${range.sql} AND s.name = ? AND s.kind IN (2, 5)`,
+    args: [...range.args, name],
+  };
+}
 
 /** Conditions on a JSON attribute map (`column`) holding every attribute the selector asks for. */
 function decisionConditions(column: string, selector: DecisionSelector): SqlCondition[] {
@@ -71,25 +91,27 @@ export class SqliteTelemetry implements Telemetry {
   constructor(private readonly db: Database.Database) {}
 
   async requestCounts(filter: SpanFilter, window: AbsoluteWindow) {
-    const range = nanos(window);
+    const range = requestWindow(window);
     if (filter.operation === undefined) {
       const { calls, errors } = entryCounts(this.db, filter.service, range);
       return { requests: calls, errors };
     }
+    const spans = ofOperation(filter.operation, range);
     const row = statement<{ calls: bigint; errors: bigint }>(
       this.db,
-      `SELECT count(*) AS calls, coalesce(sum(status_code = 2), 0) AS errors ${OPERATION}`,
-    ).get(filter.service, filter.operation, range.startNs, range.endNs);
+      `SELECT count(*) AS calls, coalesce(sum(s.status_code = 2), 0) AS errors ${spans.sql}`,
+    ).get(filter.service, ...spans.args);
     return { requests: Number(row?.calls ?? 0n), errors: Number(row?.errors ?? 0n) };
   }
 
   async latencyQuantileMillis(filter: SpanFilter, quantile: number, window: AbsoluteWindow) {
-    const range = nanos(window);
+    const range = requestWindow(window);
+    const spans = filter.operation === undefined ? null : ofOperation(filter.operation, range);
     const durations =
-      filter.operation === undefined
+      spans === null
         ? entrySpans(this.db, filter.service, range).map((span) => span.durationNs)
-        : statement<{ durationNs: bigint }>(this.db, `SELECT duration_ns AS durationNs ${OPERATION}`)
-            .all(filter.service, filter.operation, range.startNs, range.endNs)
+        : statement<{ durationNs: bigint }>(this.db, `SELECT s.duration_ns AS durationNs ${spans.sql}`)
+            .all(filter.service, ...spans.args)
             .map((row) => Number(row.durationNs));
     const ns = nearestRank(
       durations.sort((a, b) => a - b),

@@ -1,7 +1,14 @@
-/** A half-open time range [startMillis, endMillis) in Unix epoch milliseconds. */
+/**
+ * A half-open time range [startMillis, endMillis) in Unix epoch milliseconds. Requests belong to it by
+ * their start, except at an edge that is a fault's injection: a request in flight there is the fault's.
+ */
 export interface AbsoluteWindow {
   readonly startMillis: number;
   readonly endMillis: number;
+  /** The window begins at an injection: it also holds the requests in flight then. */
+  readonly startsAtInjection?: boolean;
+  /** The window ends at an injection: it holds only the requests that ended before it. */
+  readonly endsAtInjection?: boolean;
 }
 
 /** Which server spans count as a service's requests: its entry spans, optionally of one operation. */
@@ -159,7 +166,15 @@ export class InMemoryTelemetry implements Telemetry {
   }
 
   private select(filter: SpanFilter, window: AbsoluteWindow): RecordedSpan[] {
-    return this.ofOperation(filter).filter((span) => inside(span.startMillis, window));
+    return this.ofOperation(filter).filter((span) => {
+      const endMillis = span.startMillis + span.durationMillis;
+      const started =
+        inside(span.startMillis, window) ||
+        (window.startsAtInjection === true &&
+          span.startMillis < window.startMillis &&
+          endMillis > window.startMillis);
+      return started && (window.endsAtInjection !== true || endMillis <= window.endMillis);
+    });
   }
 
   async requestOutcomes(filter: SpanFilter, window: AbsoluteWindow) {

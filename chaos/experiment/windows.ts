@@ -22,12 +22,20 @@ export function resolveWindow(spec: WindowSpec, times: RunTimes, nowMillis: numb
       const injected = times.faults[spec.fault]?.injectedAtMillis ?? null;
       if (injected === null) return null;
       const start = spec.lengthMillis === null ? times.methodStartMillis : injected - spec.lengthMillis;
-      return { startMillis: Math.max(times.methodStartMillis, start), endMillis: injected };
+      return {
+        startMillis: Math.max(times.methodStartMillis, start),
+        endMillis: injected,
+        endsAtInjection: true,
+      };
     }
     case "during": {
       const fault = times.faults[spec.fault];
       if (fault?.injectedAtMillis == null || fault.healedAtMillis === null) return null;
-      return { startMillis: fault.injectedAtMillis + spec.offsetMillis, endMillis: fault.healedAtMillis };
+      return {
+        startMillis: fault.injectedAtMillis + spec.offsetMillis,
+        endMillis: fault.healedAtMillis,
+        startsAtInjection: spec.offsetMillis === 0,
+      };
     }
     case "after": {
       const healed = times.faults[spec.fault]?.healedAtMillis ?? null;

@@ -20,6 +20,17 @@ export interface EntrySpan {
   error: boolean;
 }
 
+/**
+ * A window of requests: those that started in it, adjusted at an edge where something happened to the
+ * requests in flight (a fault's injection): such a request belongs to the side that caught it.
+ */
+export interface RequestWindow extends TimeWindow {
+  /** Also the requests still in flight at the start, though they started before it. */
+  readonly withInFlightAtStart?: boolean;
+  /** Only the requests that ended by the end: one still in flight then is not this window's. */
+  readonly endedByEnd?: boolean;
+}
+
 export interface EntryCounts {
   calls: number;
   errors: number;
@@ -34,14 +45,40 @@ function entryCondition(db: Database.Database, service: string, window: TimeWind
   return hasKind === undefined ? AT_BOUNDARY : BY_KIND;
 }
 
+/**
+ * How long before a window a request that ended in it may have started: the bound that lets the start-time
+ * index find it. Ten minutes is far beyond any request deadline in the shop or a load's timeout.
+ */
+export const LONGEST_REQUEST_NS = 600_000_000_000n;
+
+/**
+ * Conditions on spans `s` of one service (bound as the first argument) that select a window's requests;
+ * the start-time index bounds the search, so a request in flight at the start may be up to
+ * `LONGEST_REQUEST_NS` old.
+ */
+export function inRequestWindow(window: RequestWindow): { sql: string; args: bigint[] } {
+  const earliest = window.withInFlightAtStart === true ? window.startNs - LONGEST_REQUEST_NS : window.startNs;
+  const conditions = [OF_SERVICE];
+  const args = [earliest, window.endNs];
+  if (window.withInFlightAtStart === true) {
+    conditions.push("(s.start_ns >= ? OR s.end_ns > ?)");
+    args.push(window.startNs, window.startNs);
+  }
+  if (window.endedByEnd === true) {
+    conditions.push("s.end_ns <= ?");
+    args.push(window.endNs);
+  }
+  return { sql: conditions.join(" AND "), args };
+}
+
 /** The spans in which `service` received work during the window: what its request rate and latency describe. */
-export function entrySpans(db: Database.Database, service: string, window: TimeWindow): EntrySpan[] {
+export function entrySpans(db: Database.Database, service: string, window: RequestWindow): EntrySpan[] {
+  const range = inRequestWindow(window);
   const sql = `SELECT s.start_ns AS startNs, s.duration_ns AS durationNs, s.status_code AS statusCode
-    FROM spans s WHERE ${OF_SERVICE} AND ${entryCondition(db, service, window)}`;
+    FROM spans s WHERE ${range.sql} AND ${entryCondition(db, service, window)}`;
   const rows = statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(db, sql).all(
     service,
-    window.startNs,
-    window.endNs,
+    ...range.args,
   );
   return rows.map((row) => ({
     startNs: row.startNs,
@@ -50,22 +87,13 @@ export function entrySpans(db: Database.Database, service: string, window: TimeW
   }));
 }
 
-export function entryCounts(db: Database.Database, service: string, window: TimeWindow): EntryCounts {
+export function entryCounts(db: Database.Database, service: string, window: RequestWindow): EntryCounts {
+  const range = inRequestWindow(window);
   const sql = `SELECT count(*) AS calls, coalesce(sum(s.status_code = 2), 0) AS errors
-    FROM spans s WHERE ${OF_SERVICE} AND ${entryCondition(db, service, window)}`;
-  const row = statement<{ calls: bigint; errors: bigint }>(db, sql).get(
-    service,
-    window.startNs,
-    window.endNs,
-  );
+    FROM spans s WHERE ${range.sql} AND ${entryCondition(db, service, window)}`;
+  const row = statement<{ calls: bigint; errors: bigint }>(db, sql).get(service, ...range.args);
   return { calls: Number(row?.calls ?? 0n), errors: Number(row?.errors ?? 0n) };
 }
-
-/**
- * How long before a window a request that ended in it may have started: the bound that lets the start-time
- * index find it. Ten minutes is far beyond any request deadline in the shop or a load's timeout.
- */
-export const LONGEST_REQUEST_NS = 600_000_000_000n;
 
 /**
  * The spans in which `service` received work and which ended during the window, by end time: a request's

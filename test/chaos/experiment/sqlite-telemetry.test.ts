@@ -128,6 +128,27 @@ describe("telemetry from the collector's SQLite", () => {
     ).toBeNull();
   });
 
+  it("gives a request in flight at an injection to the fault's window, not to the one ending there", async () => {
+    // An injection at 210 ms catches request b (200 ms + 20 ms, failed); one at 500 ms catches order d.
+    const before = { ...window(0, 210), endsAtInjection: true };
+    const during = { ...window(210, 1000), startsAtInjection: true };
+    expect(await telemetry.requestCounts({ service: "gateway" }, before)).toEqual({ requests: 1, errors: 0 });
+    expect(await telemetry.requestCounts({ service: "gateway" }, during)).toEqual({ requests: 3, errors: 1 });
+    expect(await telemetry.latencyQuantileMillis({ service: "gateway" }, 1, before)).toBe(10);
+    const orders = { service: "gateway", operation: "POST /api/orders" };
+    expect(await telemetry.requestCounts(orders, { ...window(0, 500), endsAtInjection: true })).toEqual({
+      requests: 0,
+      errors: 0,
+    });
+    expect(await telemetry.requestCounts(orders, { ...window(500, 1000), startsAtInjection: true })).toEqual({
+      requests: 1,
+      errors: 0,
+    });
+    expect(
+      await telemetry.latencyQuantileMillis(orders, 0.5, { ...window(500, 1000), startsAtInjection: true }),
+    ).toBe(400);
+  });
+
   it("sums a counter's increase over the window across a restart", async () => {
     expect(await telemetry.metricIncrease({ name: "db_queries_total" }, window(500, 3500))).toBe(5 + 3 + 5);
     expect(

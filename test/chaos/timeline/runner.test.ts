@@ -201,9 +201,39 @@ describe("the run loop on a simulated clock", () => {
     );
     expect(record.status).toBe("passed");
     expect(record.assertions.map((a) => [a.name, a.measured, a.valid, a.window])).toEqual([
-      ["clean before", 0, true, { startMillis: START, endMillis: START + 5000 }],
-      ["half during", 0.5, true, { startMillis: START + 5000, endMillis: START + 15_000 }],
+      ["clean before", 0, true, { startMillis: START, endMillis: START + 5000, endsAtInjection: true }],
+      [
+        "half during",
+        0.5,
+        true,
+        { startMillis: START + 5000, endMillis: START + 15_000, startsAtInjection: true },
+      ],
       ["clean after", 0, true, { startMillis: START + 15_000, endMillis: START + 25_000 }],
+    ]);
+  });
+
+  it("counts a request in flight at the injection as the fault's, not as the steady state's before it", async () => {
+    // Fault a is injected at 5 s: the request started at 4.99 s is still running then, and fails.
+    const spans: RecordedSpan[] = [
+      { service: "gateway", startMillis: START + 1000, durationMillis: 5, error: false },
+      { service: "gateway", startMillis: START + 4990, durationMillis: 30, error: true },
+      { service: "gateway", startMillis: START + 6000, durationMillis: 5, error: false },
+    ];
+    const { engine } = setup({ spans });
+    const record = await runOnce(
+      experiment({
+        assertions: [
+          errorRate("clean before", { anchor: "before", fault: "a", lengthMillis: null }, 0),
+          errorRate("caught by the fault", { anchor: "during", fault: "a", offsetMillis: 0 }, 0),
+          errorRate("clean from 500 ms in", { anchor: "during", fault: "a", offsetMillis: 500 }, 0),
+        ],
+      }),
+      engine,
+    );
+    expect(record.assertions.map((a) => [a.name, a.measured, a.details])).toEqual([
+      ["clean before", 0, { requests: 1, errors: 0 }],
+      ["caught by the fault", 0.5, { requests: 2, errors: 1 }],
+      ["clean from 500 ms in", 0, { requests: 1, errors: 0 }],
     ]);
   });
 
