@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { crashPoints } from "./crash-points.js";
 import { currentFault, FaultValidationError, parseFault, setFault } from "./faults.js";
 import { metricsHandler } from "./metrics.js";
+import { flushAgent } from "./sdk.js";
 import { switchboard } from "./switches.js";
 
 /**
@@ -14,6 +15,7 @@ import { switchboard } from "./switches.js";
  *   PUT    /control/fault            {"errorRate": 1, "addedLatencyMillis": 0, "jitterMillis": 0, "operations": []}
  *   DELETE /control/fault
  *   PUT    /control/crash-points/{name}  {"armed": true}: the process SIGKILLs itself when it next reaches it
+ *   POST   /control/telemetry/flush  exports the telemetry held for the next batch now; 204 once the collector took it
  */
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -34,6 +36,7 @@ function problem(response: ServerResponse, status: number, detail: string): void
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Content Too Large",
+    503: "Service Unavailable",
   };
   send(response, status, { type: "about:blank", title: titles[status] ?? "Error", status, detail });
 }
@@ -120,6 +123,16 @@ export async function controlHandler(request: IncomingMessage, response: ServerR
       } else {
         problem(response, 405, "use PUT to set the fault or DELETE to clear it");
       }
+      return;
+    }
+    if (path === "/control/telemetry/flush") {
+      if (request.method !== "POST") return problem(response, 405, "use POST to flush the telemetry");
+      try {
+        await flushAgent();
+      } catch (error) {
+        return problem(response, 503, `the telemetry could not be exported: ${String(error)}`);
+      }
+      send(response, 204);
       return;
     }
     problem(response, 404, `no control endpoint at ${request.method} ${path}`);

@@ -32,6 +32,8 @@ const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 let sdk: NodeSDK | undefined;
 let exporters: Reporting[] = [];
+/** What holds telemetry between exports: the span and log batches and the periodic metric reader. */
+let buffers: { forceFlush(): Promise<void> }[] = [];
 let stopped: Promise<void> | undefined;
 
 /**
@@ -47,14 +49,17 @@ export function startAgent(options: AgentOptions = {}): void {
     const spanExporter = reportingSpanExporter(otlpSpanExporter());
     const metricExporter = reportingMetricExporter(otlpMetricExporter());
     const logExporter = reportingLogExporter(otlpLogExporter());
+    const spanProcessor = new BatchSpanProcessor(spanExporter);
+    const reader = metricReader(metricExporter);
+    const logProcessor = logRecordProcessor(logExporter);
     const started = new NodeSDK({
       autoDetectResources: false,
       resource: defaultResource()
         .merge(detectResources({ detectors: [processDetector, hostDetector] }))
         .merge(resourceFromAttributes(identifyService(options))),
-      spanProcessors: [new BatchSpanProcessor(spanExporter)],
-      metricReaders: [metricReader(metricExporter)],
-      logRecordProcessors: [logRecordProcessor(logExporter)],
+      spanProcessors: [spanProcessor],
+      metricReaders: [reader],
+      logRecordProcessors: [logProcessor],
       instrumentations: [
         new HttpInstrumentation({
           // Scrapes arrive every few seconds and would swamp the RED metrics derived from server spans.
@@ -69,6 +74,7 @@ export function startAgent(options: AgentOptions = {}): void {
     started.start();
     sdk = started;
     exporters = [spanExporter, metricExporter, logExporter];
+    buffers = [spanProcessor, reader, logProcessor];
   } catch (error) {
     reportProblem("telemetry agent failed to start; the process runs without it", { error: String(error) });
     return;
@@ -93,6 +99,17 @@ export function shutdownAgent(): Promise<void> {
       process.off("beforeExit", onBeforeExit);
     });
   return stopped;
+}
+
+/**
+ * Exports every span, log record and metric the process holds now, without waiting for the next batch or
+ * interval: an experiment judges a run's telemetry as soon as the run ends. Resolves once the collector has
+ * acknowledged all of it (at once when the agent is not running); rejects when a span or log export failed
+ * (the metric reader reports its own failures to the SDK's error handler).
+ */
+export async function flushAgent(): Promise<void> {
+  if (sdk === undefined || stopped !== undefined) return;
+  await Promise.all(buffers.map((buffer) => buffer.forceFlush()));
 }
 
 function metricReader(exporter: PushMetricExporter): PeriodicExportingMetricReader {

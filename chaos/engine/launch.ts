@@ -37,6 +37,12 @@ export interface LaunchedTopology {
   readonly collectorApiUrl?: string;
   /** How long the nodes' telemetry takes to reach the collector (export intervals). */
   readonly telemetryLagMillis?: number;
+  /**
+   * Has every running node export what it holds and the collector scrape once more; resolves when all of it
+   * is stored, so a run can be judged at once instead of after `telemetryLagMillis`. Rejects, naming the
+   * node, when a running node could not flush.
+   */
+  flushTelemetry?(): Promise<void>;
   /** Ground truth beyond the flood's records, e.g. the ledger's effects for `exactly_once`. */
   readonly history?: HistorySource;
   /** Stops every node and whatever else the launch started; called once, also after a failed run. */

@@ -27,6 +27,7 @@ export interface RunOptions {
   readonly seed: number;
   readonly signal?: AbortSignal;
   readonly telemetryLagMillis?: number;
+  readonly flushTelemetry?: () => Promise<void>;
   readonly stepTimeoutMillis?: number;
   /** Ground truth beyond the flood's records (the ledger's effects). */
   readonly history?: HistorySource;
@@ -82,6 +83,7 @@ export async function runExperiments(
     switches: agentSwitches(options.topology),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.telemetryLagMillis === undefined ? {} : { telemetryLagMillis: options.telemetryLagMillis }),
+    ...(options.flushTelemetry === undefined ? {} : { flushTelemetry: options.flushTelemetry }),
     ...(options.stepTimeoutMillis === undefined ? {} : { stepTimeoutMillis: options.stepTimeoutMillis }),
     ...(options.runStore === undefined
       ? {}

@@ -208,6 +208,7 @@ async function runGroup(group: LaunchGroup, context: GroupContext): Promise<Grou
   // Telemetry first: a database the run store is about to create holds no telemetry to ask.
   const telemetry = openTelemetry(databasePath);
   const runStore = openEngineRunStore(databasePath, context.log);
+  const flushTelemetry = launched.flushTelemetry?.bind(launched);
   try {
     const outcome = await runExperiments(group.experiments, {
       topology: launched.topology,
@@ -218,6 +219,7 @@ async function runGroup(group: LaunchGroup, context: GroupContext): Promise<Grou
       ...(launched.telemetryLagMillis === undefined
         ? {}
         : { telemetryLagMillis: launched.telemetryLagMillis }),
+      ...(flushTelemetry === undefined ? {} : { flushTelemetry }),
       ...(launched.history === undefined ? {} : { history: launched.history }),
       ...(context.onReport === undefined ? {} : { onReport: context.onReport }),
       ...(runStore === undefined ? {} : { runStore }),

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
 import { ORDERS_TOPIC } from "../../fixtures/shop/outbox/order-placed.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
+import { agentEndpoint, flushTelemetry } from "../faults/agent-client.js";
 import { netnsUnavailableReason } from "../netns/network.js";
 import { breakerHistory } from "./breaker-history.js";
 import { LauncherError } from "./errors.js";
@@ -18,11 +19,20 @@ import { topicHistory } from "./topic-history.js";
 export const SHOP_TELEMETRY_LAG_MILLIS = 6000;
 
 /**
- * For runs the launch below shortens the metric export and scrape intervals to 1 s, so each run waits
- * 2.5 s for its telemetry instead of 6 s (twice per experiment: the run and its negative control).
+ * For runs the launch below shortens the metric export and scrape intervals to 1 s. A run does not wait
+ * that out: it has every node flush and the collector scrape (`flushTelemetry`), and waits the lag only
+ * when a flush failed.
  */
 export const RUN_METRIC_INTERVAL_MILLIS = 1000;
 export const RUN_TELEMETRY_LAG_MILLIS = 2500;
+
+/**
+ * How long the ledger and the topic must stay unchanged before their history is read. A flush brings the
+ * telemetry in at once but does nothing for a redelivery or a retransmitted produce still on its way: the
+ * exactly-once controls were calibrated with 5.5 s of settling after the method (the telemetry lag, then a
+ * 3 s quiet spell), and keep it.
+ */
+export const HISTORY_QUIET_MILLIS = 5500;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`
@@ -73,17 +83,34 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     databasePath,
     collectorApiUrl: collector.urls.api,
     telemetryLagMillis: RUN_TELEMETRY_LAG_MILLIS,
+    async flushTelemetry() {
+      // A node that is down or starting holds nothing of the run that a flush could still deliver.
+      const nodes = shop.supervisor
+        .statuses()
+        .filter((node) => node.state === "healthy")
+        .flatMap((node) => agentEndpoint(node) ?? []);
+      const flushes = await Promise.allSettled(nodes.map((endpoint) => flushTelemetry(endpoint)));
+      await collector.scraper.scrapeNow();
+      const failed = flushes.flatMap((flush) =>
+        flush.status === "rejected" ? [(flush.reason as Error).message] : [],
+      );
+      if (failed.length > 0) {
+        throw new Error(`${failed.length} of ${nodes.length} nodes could not flush: ${failed.join("; ")}`);
+      }
+    },
     history: combinedHistory([
-      ledgerHistory({
-        ordersDbPaths,
-        ledgerDbPath:
-          serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
-      }),
-      topicHistory({
-        bootstrap: shop.topology.kafkaBootstrap[0] as string,
-        topic: ORDERS_TOPIC,
-        ordersDbPaths,
-      }),
+      ledgerHistory(
+        {
+          ordersDbPaths,
+          ledgerDbPath:
+            serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
+        },
+        { quietMillis: HISTORY_QUIET_MILLIS },
+      ),
+      topicHistory(
+        { bootstrap: shop.topology.kafkaBootstrap[0] as string, topic: ORDERS_TOPIC, ordersDbPaths },
+        { quietMillis: HISTORY_QUIET_MILLIS },
+      ),
       breakerHistory(databasePath),
     ]),
     async close() {

@@ -89,6 +89,11 @@ export async function armCrashPoint(endpoint: AgentEndpoint, name: string, armed
   await call(endpoint, "PUT", `/control/crash-points/${encodeURIComponent(name)}`, { armed });
 }
 
+/** Has the node's agent export the telemetry it holds; resolves once the collector has acknowledged it. */
+export async function flushTelemetry(endpoint: AgentEndpoint): Promise<void> {
+  await call(endpoint, "POST", "/control/telemetry/flush");
+}
+
 /** True when both describe the same fault (the agent echoes what it was given, field by field). */
 export function sameFault(a: InProcessFault | null, b: InProcessFault | null): boolean {
   if (a === null || b === null) return a === b;

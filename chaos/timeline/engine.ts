@@ -44,6 +44,11 @@ export interface Engine {
   /** How long telemetry takes to reach the collector (export batching); waited before measuring. Default 0. */
   readonly telemetryLagMillis?: number;
   /**
+   * Brings all telemetry up to now into the collector; when it resolves, measuring need not wait out
+   * `telemetryLagMillis`. When it rejects, the run says so in its events and waits the lag instead.
+   */
+  readonly flushTelemetry?: () => Promise<void>;
+  /**
    * Longest a single step may take (inject, verify, heal, a defense switch, starting the load) before the
    * run gives up on it with an error. Default 60 000 ms.
    */

@@ -451,10 +451,27 @@ class Run {
     }
   }
 
+  /** Whether the engine brought the telemetry up to now into the collector, so the lag need not be waited. */
+  private async flushedTelemetry(): Promise<boolean> {
+    const flush = this.engine.flushTelemetry;
+    if (flush === undefined) return false;
+    this.event("flush-telemetry");
+    try {
+      await this.bounded("flushing the telemetry", flush);
+      return true;
+    } catch (error) {
+      this.event("flush-telemetry-failed", undefined, `${describe(error)}; waiting out the telemetry lag`);
+      return false;
+    }
+  }
+
   /** Measures the assertions once the method is over; false beats unknown beats true, as for checkers. */
   private async judge(): Promise<void> {
-    const lag = this.engine.telemetryLagMillis ?? 0;
-    if (lag > 0 && this.experiment.assertions.length > 0) {
+    const lag =
+      this.experiment.assertions.length > 0 && !(await this.flushedTelemetry())
+        ? (this.engine.telemetryLagMillis ?? 0)
+        : 0;
+    if (lag > 0) {
       try {
         await this.engine.clock.sleep(lag, this.signal);
       } catch {

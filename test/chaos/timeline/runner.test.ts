@@ -237,6 +237,36 @@ describe("the run loop on a simulated clock", () => {
     ]);
   });
 
+  it("judges right after the method when the engine flushed the telemetry, and waits the lag when it could not", async () => {
+    const judgedAfter = async (flushTelemetry: () => Promise<void>) => {
+      const { engine } = setup({
+        spans: [{ service: "gateway", startMillis: START, durationMillis: 5, error: false }],
+      });
+      const record = await runOnce(experiment({ assertions: [errorRate("clean", { anchor: "run" }, 0)] }), {
+        ...engine,
+        telemetryLagMillis: 2500,
+        flushTelemetry,
+      });
+      expect(record.status).toBe("passed");
+      return { record, millis: record.endedAtMillis - (record.methodEndedAtMillis ?? 0) };
+    };
+
+    const flushed = await judgedAfter(async () => {});
+    const unflushed = await judgedAfter(async () => {
+      throw new Error("1 of 3 nodes could not flush: catalog-1 got no answer");
+    });
+
+    expect(flushed.millis).toBe(0);
+    expect(at(flushed.record.events).slice(-2)).toEqual([
+      "30000 check-steady-state after",
+      "30000 flush-telemetry",
+    ]);
+    expect(unflushed.millis).toBe(2500);
+    expect(at(unflushed.record.events).at(-1)).toBe(
+      "30000 flush-telemetry-failed 1 of 3 nodes could not flush: catalog-1 got no answer; waiting out the telemetry lag",
+    );
+  });
+
   it("times time_to_detect and time_to_recover from the fault's actual injection and heal", async () => {
     // A request every 250 ms; those starting from 5.5 s until 16 s fail. Fault a: injected 5 s, healed 15 s.
     const spans: RecordedSpan[] = [];
