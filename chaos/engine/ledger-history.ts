@@ -11,9 +11,16 @@ export interface LedgerFiles {
 }
 
 export interface LedgerHistoryOptions {
+  /**
+   * How many records on the topic the ledger's group has not yet committed (`consumerGroupLag`). Once every outbox
+   * row is sent and this is 0 on two polls in a row, every effect the run will cause has been applied:
+   * the ledger commits an offset only after the effect's transaction, and a record replayed after a crash
+   * stays uncommitted until it is applied again. Without it, or while it cannot be read, quiet spells decide.
+   */
+  readonly pendingRecords?: () => Promise<number>;
   /** The longest wait for the ledger to apply the run's orders. Default 30 s. */
   readonly settleMillis?: number;
-  /** With every outbox row sent, this long without a new effect ends the wait early. Default 3 s. */
+  /** With every outbox row sent, this long without a new effect ends the wait. Default 3 s. */
   readonly quietMillis?: number;
   readonly pollMillis?: number;
 }
@@ -38,6 +45,16 @@ function ledgerRows(path: string): LedgerRow[] {
   );
 }
 
+/** The group's lag, or null when it cannot be measured now (a broker restarting), so quiet spells decide. */
+async function pendingRecords(measure: (() => Promise<number>) | undefined): Promise<number | null> {
+  if (measure === undefined) return null;
+  try {
+    return await measure();
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The ledger's effects as `exactly_once` reads them: per Idempotency-Key (the flood's key), found through the
  * orders replicas' idempotency records, since the ledger knows only order ids. Orders placed before the
@@ -45,9 +62,9 @@ function ledgerRows(path: string): LedgerRow[] {
  * An effect for an order no replica placed, applied since the method started, is kept as `order:<id>`, so
  * the checker reports it as unexpected.
  *
- * The chain outbox → Kafka → ledger is asynchronous, so it first waits (bounded) until every order of the
- * run has an effect, or until the outbox is drained and no effect has appeared for `quietMillis`; a run that
- * placed no order returns at once.
+ * The chain outbox → Kafka → ledger is asynchronous, so it first waits (bounded) until the outbox is drained
+ * and the ledger's group has committed every record, or else until no effect has appeared for `quietMillis`;
+ * a run that placed no order returns at once.
  */
 export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions = {}): HistorySource {
   const settleMillis = options.settleMillis ?? 30_000;
@@ -59,11 +76,15 @@ export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions 
       const deadline = Date.now() + settleMillis;
       let lastTotal = -1;
       let lastChangeMillis = Date.now();
+      let committedPolls = 0;
       for (;;) {
         const { orders, unsent } = placedOrders(files.ordersDbPaths);
+        // Read before the effects: an effect is in the database before its offset is committed.
+        const pending = unsent === 0 ? await pendingRecords(options.pendingRecords) : null;
         const rows = ledgerRows(files.ledgerDbPath);
         const total = rows.reduce((sum, row) => sum + row.effects, 0);
-        if (total !== lastTotal) {
+        const changed = total !== lastTotal;
+        if (changed) {
           lastTotal = total;
           lastChangeMillis = Date.now();
         }
@@ -72,11 +93,13 @@ export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions 
           ([id, order]) => order.placedAtMillis < times.methodStartMillis || applied.has(id),
         );
         const quiet = unsent === 0 && Date.now() - lastChangeMillis >= quietMillis;
+        committedPolls = pending === 0 && (committedPolls === 0 || !changed) ? committedPolls + 1 : 0;
         // A run that placed no order (a flood of reads) has no effect to wait for.
         const noOrders = unsent === 0 && !placedSince(orders, times.methodStartMillis);
         // Caught up still waits out one quiet spell: a duplicate arrives after the first effect.
         if (
           noOrders ||
+          committedPolls >= 2 ||
           (caughtUp && Date.now() - lastChangeMillis >= quietMillis) ||
           quiet ||
           Date.now() >= deadline

@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_COLLECTOR_OPTIONS, startCollector } from "../../collector/collector.js";
+import { LEDGER_GROUP } from "../../fixtures/shop/ledger/index.js";
 import { ORDERS_TOPIC } from "../../fixtures/shop/outbox/order-placed.js";
+import { consumerGroupLag } from "../../fixtures/shop/topology/kafka.js";
 import { startShop } from "../../fixtures/shop/topology/start.js";
 import { agentEndpoint, flushTelemetry } from "../faults/agent-client.js";
 import { netnsUnavailableReason } from "../netns/network.js";
@@ -27,12 +29,18 @@ export const RUN_METRIC_INTERVAL_MILLIS = 1000;
 export const RUN_TELEMETRY_LAG_MILLIS = 2500;
 
 /**
- * How long the ledger and the topic must stay unchanged before their history is read. A flush brings the
- * telemetry in at once but does nothing for a redelivery or a retransmitted produce still on its way: the
- * exactly-once controls were calibrated with 5.5 s of settling after the method (the telemetry lag, then a
- * 3 s quiet spell), and keep it.
+ * The ledger's history ends once its consumer group has committed every record (see ledgerHistory); this
+ * quiet spell decides only when that lag cannot be read. It is the 5.5 s of settling after the method (the
+ * telemetry lag, then a 3 s quiet spell) the exactly-once controls were first calibrated with.
  */
 export const HISTORY_QUIET_MILLIS = 5500;
+
+/**
+ * How long every outbox row must stay sent before the topic is read. A duplicate from a producer retry is
+ * written before the acknowledgement that lets the relay mark its row, so a drained outbox publishes
+ * nothing more; the spell (two polls) only keeps one read from deciding.
+ */
+export const TOPIC_QUIET_MILLIS = 500;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`
@@ -78,6 +86,8 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   const serviceEnv = (role: string) =>
     shop.topology.services.filter((node) => node.role === role).map((node) => node.env ?? {});
   const ordersDbPaths = serviceEnv("orders").flatMap((env) => env.SHOP_DB_PATH ?? []);
+  const brokers = shop.topology.kafkaBootstrap;
+  const bootstrap = brokers[0] as string;
   return {
     topology: shop.supervisor,
     databasePath,
@@ -105,12 +115,12 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
           ledgerDbPath:
             serviceEnv("ledger")[0]?.SHOP_LEDGER_DB_PATH ?? join(options.runDir, "nodes", "ledger.db"),
         },
-        { quietMillis: HISTORY_QUIET_MILLIS },
+        {
+          quietMillis: HISTORY_QUIET_MILLIS,
+          pendingRecords: () => consumerGroupLag(brokers, ORDERS_TOPIC, LEDGER_GROUP),
+        },
       ),
-      topicHistory(
-        { bootstrap: shop.topology.kafkaBootstrap[0] as string, topic: ORDERS_TOPIC, ordersDbPaths },
-        { quietMillis: HISTORY_QUIET_MILLIS },
-      ),
+      topicHistory({ bootstrap, topic: ORDERS_TOPIC, ordersDbPaths }, { quietMillis: TOPIC_QUIET_MILLIS }),
       breakerHistory(databasePath),
     ]),
     async close() {

@@ -61,6 +61,32 @@ describe("ledger history", () => {
     ]);
   });
 
+  it("ends once the outbox is drained and the ledger's group has committed every record, without a quiet spell", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ledger-history-"));
+    ordersDb(join(dir, "orders-1.db"), [{ id: "o-1", key: "k-1", placedAtMillis: METHOD_START + 100 }]);
+    const ledgerDb = new Database(join(dir, "ledger.db"));
+    new LedgerStore(ledgerDb).apply(
+      { orderId: "o-1", customerId: "u-alice", points: 1 },
+      { topic: "orders", partition: 0, offset: 0n },
+      false,
+    );
+    ledgerDb.close();
+    // The group commits its last record on the fourth poll: the history waits for it, then for one poll more.
+    const lags = [1, 1, 1, 0, 0];
+    let polls = 0;
+    const history = await ledgerHistory(
+      { ordersDbPaths: [join(dir, "orders-1.db")], ledgerDbPath: join(dir, "ledger.db") },
+      {
+        quietMillis: 600_000,
+        settleMillis: 600_000,
+        pollMillis: 10,
+        pendingRecords: async () => lags[polls++] ?? 0,
+      },
+    ).collect({ methodStartMillis: METHOD_START, methodEndMillis: METHOD_START + 1000, faults: {} });
+    expect(polls).toBe(5);
+    expect(history.effects).toEqual([{ key: "k-1", count: 1 }]);
+  });
+
   it("returns without waiting when the run placed no order", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ledger-history-"));
     ordersDb(join(dir, "orders-1.db"), [{ id: "o-old", key: "k-old", placedAtMillis: METHOD_START - 5000 }]);
