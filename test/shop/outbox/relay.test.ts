@@ -4,13 +4,15 @@ import {
   KafkaPublisher,
   OUTBOX_ATTEMPT_HEADER,
   OutboxTransactionError,
+  orderPlacedMessage,
   parseOrderPlaced,
+  publishInRequest,
   type Relay,
   startRelay,
 } from "../../../fixtures/shop/outbox/index.js";
 import { eventually } from "../../agents/eventually.js";
 import { createTopic, type KafkaCluster, readTopic, startKafka } from "../../helpers/kafka.js";
-import { type OrdersDatabase, openOrdersDatabase } from "./orders.js";
+import { type OrdersDatabase, openOrdersDatabase, order } from "./orders.js";
 import { spawnScript } from "./processes.js";
 import { captureSpans } from "./tracing.js";
 
@@ -163,5 +165,34 @@ describe("the outbox relay", () => {
     await eventually("the retried decisions logged", () =>
       restarted.lines().filter((l) => l.msg === "outbox: retried").length === 5 ? true : undefined,
     );
+  });
+});
+
+describe("publishing within the request (outbox.transactional_outbox off)", () => {
+  it("writes the message once, as attempt 1, with the request's trace context, before it resolves", async () => {
+    const topic = await freshTopic(1);
+    const producer = new KafkaPublisher({ bootstrapBrokers: [kafka.bootstrap] });
+    cleanups.push(() => producer.close());
+    const tracing = captureSpans();
+    try {
+      const span = trace.getTracer("test").startSpan("POST /orders");
+      const placed = order("in-request", 1);
+      await context.with(trace.setSpan(context.active(), span), () =>
+        publishInRequest(producer, { ...orderPlacedMessage(placed), topic }),
+      );
+      span.end();
+      const records = await readTopic(kafka.bootstrap, topic);
+      expect(records.map((r) => [r.key, r.headers[OUTBOX_ATTEMPT_HEADER]])).toEqual([[placed.orderId, "1"]]);
+      const { traceId, spanId } = span.spanContext();
+      expect(records[0]?.headers.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it("fails when no broker takes the message, where the outbox would have kept it for the relay", async () => {
+    const producer = new KafkaPublisher({ bootstrapBrokers: ["127.0.0.1:1"], retries: 0 });
+    cleanups.push(() => producer.close());
+    await expect(publishInRequest(producer, orderPlacedMessage(order("no-broker", 1)))).rejects.toThrow();
   });
 });
