@@ -58,7 +58,7 @@ export class SwitchBoard {
 export const switchboard = new SwitchBoard(switchesOff(process.env[SWITCHES_OFF_ENV]));
 
 /** The names in a `SHAKEDOWN_SWITCHES_OFF` value. */
-export function switchesOff(value: string | undefined): Set<string> {
+function switchesOff(value: string | undefined): Set<string> {
   return new Set(
     (value ?? "")
       .split(",")

@@ -190,16 +190,15 @@ export const admittedRate: Checker<AdmittedRateConfig> = {
         : lowerTolerance === tolerance
           ? `±${pct(tolerance)}`
           : `-${pct(lowerTolerance)} to +${pct(tolerance)}`;
+    const from = settled.length === windows.length ? "" : ` after the first ${config.settleWindows} windows`;
+    const settledProblem = `admitted ${settledAdmitted} where the limit allows ${settledExpected}${from} (${pct(settledRelativeError)}, ${allowed})`;
     if (relativeError > tolerance) {
       problems.push(
         `admitted ${admitted} where the limit allows ${expected} (${pct(relativeError)}, ${allowed})`,
       );
-    } else if (-settledRelativeError > lowerTolerance) {
-      const from =
-        settled.length === windows.length ? "" : ` after the first ${config.settleWindows} windows`;
-      problems.push(
-        `admitted ${settledAdmitted} where the limit allows ${settledExpected}${from} (${pct(settledRelativeError)}, ${allowed})`,
-      );
+    } else if (settledRelativeError > tolerance || -settledRelativeError > lowerTolerance) {
+      // An excess once settled is judged apart too: a shortfall in the spared windows must not offset it.
+      problems.push(settledProblem);
     }
     if (excessRejectedFraction !== null && excessRejectedFraction < minRejectedFraction) {
       problems.push(`${pct(excessRejectedFraction)} of the excess answered ${rejectedStatus}`);

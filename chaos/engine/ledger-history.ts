@@ -45,7 +45,7 @@ function ledgerRows(path: string): LedgerRow[] {
   );
 }
 
-/** The group's lag, or null when it cannot be measured now (a broker restarting), so quiet spells decide. */
+/** The group's lag, or null when it cannot be measured now (a broker restarting): quiet spells decide then. */
 async function pendingRecords(measure: (() => Promise<number>) | undefined): Promise<number | null> {
   if (measure === undefined) return null;
   try {
@@ -79,8 +79,10 @@ export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions 
       let committedPolls = 0;
       for (;;) {
         const { orders, unsent } = placedOrders(files.ordersDbPaths);
-        // Read before the effects: an effect is in the database before its offset is committed.
-        const pending = unsent === 0 ? await pendingRecords(options.pendingRecords) : null;
+        // Read before the effects: an effect is in the database before its offset is committed. Measured
+        // once the outbox is drained; null when it could not be measured.
+        const pending = unsent === 0 ? await pendingRecords(options.pendingRecords) : undefined;
+        const lagUnknown = options.pendingRecords === undefined || pending === null;
         const rows = ledgerRows(files.ledgerDbPath);
         const total = rows.reduce((sum, row) => sum + row.effects, 0);
         const changed = total !== lastTotal;
@@ -93,17 +95,12 @@ export function ledgerHistory(files: LedgerFiles, options: LedgerHistoryOptions 
           ([id, order]) => order.placedAtMillis < times.methodStartMillis || applied.has(id),
         );
         const quiet = unsent === 0 && Date.now() - lastChangeMillis >= quietMillis;
-        committedPolls = pending === 0 && (committedPolls === 0 || !changed) ? committedPolls + 1 : 0;
+        committedPolls = pending === 0 ? (changed ? 1 : committedPolls + 1) : 0;
         // A run that placed no order (a flood of reads) has no effect to wait for.
         const noOrders = unsent === 0 && !placedSince(orders, times.methodStartMillis);
-        // Caught up still waits out one quiet spell: a duplicate arrives after the first effect.
-        if (
-          noOrders ||
-          committedPolls >= 2 ||
-          (caughtUp && Date.now() - lastChangeMillis >= quietMillis) ||
-          quiet ||
-          Date.now() >= deadline
-        ) {
+        // Without the lag, caught up still waits out one quiet spell: a duplicate arrives after the first effect.
+        const quietEnough = (caughtUp && Date.now() - lastChangeMillis >= quietMillis) || quiet;
+        if (noOrders || committedPolls >= 2 || (lagUnknown && quietEnough) || Date.now() >= deadline) {
           const effects: Effect[] = rows.flatMap((row): Effect[] => {
             const order = orders.get(row.orderId);
             if (order !== undefined) {

@@ -278,7 +278,7 @@ function unstoppedNow(launched: LaunchedTopology, group: LaunchGroup): Unstopped
 }
 
 /** One line for the log, naming what held the close up, so a CI log points at the culprit. */
-export function describeUnstopped(unstopped: UnstoppedTopology, limitMillis: number): string {
+function describeUnstopped(unstopped: UnstoppedTopology, limitMillis: number): string {
   const unsettled =
     unstopped.unsettled.length === 0
       ? "the topology names no part of its close as pending"

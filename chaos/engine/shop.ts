@@ -33,14 +33,15 @@ export const RUN_TELEMETRY_LAG_MILLIS = 2500;
  * quiet spell decides only when that lag cannot be read. It is the 5.5 s of settling after the method (the
  * telemetry lag, then a 3 s quiet spell) the exactly-once controls were first calibrated with.
  */
-export const HISTORY_QUIET_MILLIS = 5500;
+const HISTORY_QUIET_MILLIS = 5500;
 
 /**
  * How long every outbox row must stay sent before the topic is read. A duplicate from a producer retry is
- * written before the acknowledgement that lets the relay mark its row, so a drained outbox publishes
- * nothing more; the spell (two polls) only keeps one read from deciding.
+ * written before the acknowledgement that lets the relay mark its row, so once the outbox is drained only a
+ * copy still in a closed connection's send queue can land (producer-partition's, which its 16 s load
+ * outlasts); the spell (two polls) only keeps one read from deciding.
  */
-export const TOPIC_QUIET_MILLIS = 500;
+const TOPIC_QUIET_MILLIS = 500;
 
 /**
  * The shop as `shakedown run` drives it, started afresh: a collector of its own (on free ports, so a running `shakedown up`

@@ -59,8 +59,10 @@ export function runRecords(
 
 /**
  * Reads the topic once the relays are done: it waits (bounded) until every outbox row has been sent and has
- * stayed so for `quietMillis`, since a duplicate is written before the acknowledgement that lets the relay
- * mark its row. A run that placed no order returns at once, without reading.
+ * stayed so for `quietMillis`, since a duplicate from a producer retry is written before the acknowledgement
+ * that lets the relay mark its row. A copy still queued on a connection the relay gave up on can land later
+ * (TCP's retransmission after a partition heals): a run that makes one must last until it has landed. A run
+ * that placed no order returns at once, without reading.
  */
 export function topicHistory(files: TopicFiles, options: TopicHistoryOptions = {}): HistorySource {
   const settleMillis = options.settleMillis ?? 30_000;

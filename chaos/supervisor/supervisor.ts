@@ -145,7 +145,7 @@ export class Supervisor {
   }
 
   /** The nodes asked to stop (by `stop`, `stopAll` or `restart`) that have not exited, in start order. */
-  pendingStops(): PendingStop[] {
+  private pendingStops(): PendingStop[] {
     return this.order.flatMap((name) => {
       const managed = this.managed.get(name);
       if (managed === undefined || !managed.stopping || hasExited(managed.child)) return [];

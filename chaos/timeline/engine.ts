@@ -41,7 +41,10 @@ export interface Engine {
   readonly switches: DefenseSwitches;
   /** Aborting ends the run as "aborted", after healing. */
   readonly signal?: AbortSignal;
-  /** How long telemetry takes to reach the collector (export batching); waited before measuring. Default 0. */
+  /**
+   * How long telemetry takes to reach the collector (export batching); waited before measuring when there is
+   * no `flushTelemetry` or it failed. Default 0.
+   */
   readonly telemetryLagMillis?: number;
   /**
    * Brings all telemetry up to now into the collector; when it resolves, measuring need not wait out

@@ -51,15 +51,21 @@ function entryCondition(db: Database.Database, service: string, window: TimeWind
  */
 export const LONGEST_REQUEST_NS = 600_000_000_000n;
 
+/** The start times the window's requests may have: earlier ones too when it holds those in flight at its start. */
+function searchedStarts(window: RequestWindow): TimeWindow {
+  return window.withInFlightAtStart === true
+    ? { startNs: window.startNs - LONGEST_REQUEST_NS, endNs: window.endNs }
+    : window;
+}
+
 /**
  * Conditions on spans `s` of one service (bound as the first argument) that select a window's requests;
  * the start-time index bounds the search, so a request in flight at the start may be up to
  * `LONGEST_REQUEST_NS` old.
  */
 export function inRequestWindow(window: RequestWindow): { sql: string; args: bigint[] } {
-  const earliest = window.withInFlightAtStart === true ? window.startNs - LONGEST_REQUEST_NS : window.startNs;
   const conditions = [OF_SERVICE];
-  const args = [earliest, window.endNs];
+  const args = [searchedStarts(window).startNs, window.endNs];
   if (window.withInFlightAtStart === true) {
     conditions.push("(s.start_ns >= ? OR s.end_ns > ?)");
     args.push(window.startNs, window.startNs);
@@ -75,7 +81,7 @@ export function inRequestWindow(window: RequestWindow): { sql: string; args: big
 export function entrySpans(db: Database.Database, service: string, window: RequestWindow): EntrySpan[] {
   const range = inRequestWindow(window);
   const sql = `SELECT s.start_ns AS startNs, s.duration_ns AS durationNs, s.status_code AS statusCode
-    FROM spans s WHERE ${range.sql} AND ${entryCondition(db, service, window)}`;
+    FROM spans s WHERE ${range.sql} AND ${entryCondition(db, service, searchedStarts(window))}`;
   const rows = statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(db, sql).all(
     service,
     ...range.args,
@@ -90,7 +96,7 @@ export function entrySpans(db: Database.Database, service: string, window: Reque
 export function entryCounts(db: Database.Database, service: string, window: RequestWindow): EntryCounts {
   const range = inRequestWindow(window);
   const sql = `SELECT count(*) AS calls, coalesce(sum(s.status_code = 2), 0) AS errors
-    FROM spans s WHERE ${range.sql} AND ${entryCondition(db, service, window)}`;
+    FROM spans s WHERE ${range.sql} AND ${entryCondition(db, service, searchedStarts(window))}`;
   const row = statement<{ calls: bigint; errors: bigint }>(db, sql).get(service, ...range.args);
   return { calls: Number(row?.calls ?? 0n), errors: Number(row?.errors ?? 0n) };
 }

@@ -82,6 +82,11 @@ describe("admitted_rate", () => {
     const failed = admittedRate.check({ requests: over }, { ...config, settleWindows: 1 });
     expect(failed.valid).toBe(false);
     expect(failed.reason).toMatch(/admitted 150 where the limit allows 120/);
+    // The spared shortfall does not offset an excess after it: 16 + 3 × 32 = 112 of 120 overall.
+    const overAfterShort = flood(0, 1000, [300, 300, 300, 300, 300], (index) => (index === 0 ? 16 : 32));
+    expect(admittedRate.check({ requests: overAfterShort }, { ...config, settleWindows: 1 }).reason).toMatch(
+      /admitted 96 where the limit allows 90 after the first 1 windows \(6\.7%, ±2\.0%\)/,
+    );
     const stillShort = flood(0, 1000, [300, 300, 300, 300, 300], (index) => (index === 2 ? 16 : 30));
     expect(admittedRate.check({ requests: stillShort }, { ...config, settleWindows: 1 }).reason).toMatch(
       /admitted 76 where the limit allows 90 after the first 1 windows/,
