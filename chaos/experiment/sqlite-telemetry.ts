@@ -5,6 +5,7 @@ import {
   type SqlCondition,
 } from "../../collector/query/attributes.js";
 import {
+  type EntrySpan,
   entryCounts,
   entrySpans,
   entrySpansEndingIn,
@@ -60,10 +61,10 @@ const OTLP_SPAN_KIND: Readonly<Record<SpanKindName, number>> = {
   consumer: 5,
 };
 
-// Entry spans of one operation: the collector's entry-span queries do not filter by span name.
-const OPERATION = `FROM spans WHERE service_name = ? AND name = ? AND kind IN (2, 5) AND start_ns >= ? AND start_ns < ?`;
-
-/** Entry spans `s` of one operation in a window of requests; bind the service first, then `args`. */
+/**
+ * Entry spans `s` of one operation in a window of requests (the collector's entry-span queries do not filter
+ * by span name); bind the service first, then `args`.
+ */
 function ofOperation(name: string, window: RequestWindow): { sql: string; args: unknown[] } {
   const range = inRequestWindow(window);
   return {
@@ -175,29 +176,32 @@ export class SqliteTelemetry implements Telemetry {
     const spans =
       filter.operation === undefined
         ? entrySpansEndingIn(this.db, filter.service, range)
-        : statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(
-            this.db,
-            `SELECT start_ns AS startNs, duration_ns AS durationNs, status_code AS statusCode
-             ${OPERATION} AND end_ns >= ? AND end_ns < ? ORDER BY end_ns`,
-          )
-            .all(
-              filter.service,
-              filter.operation,
-              range.startNs - LONGEST_REQUEST_NS,
-              range.endNs,
-              range.startNs,
-              range.endNs,
-            )
-            .map((row) => ({
-              startNs: row.startNs,
-              durationNs: Number(row.durationNs),
-              error: row.statusCode === 2n,
-            }));
+        : this.operationEndingIn(filter.service, filter.operation, range);
     return spans.map((span) => ({
       endMillis: Number(span.startNs / NS_PER_MS) + span.durationNs / 1e6,
       durationMillis: span.durationNs / 1e6,
       error: span.error,
     }));
+  }
+
+  /** `entrySpansEndingIn` for one operation. */
+  private operationEndingIn(service: string, operation: string, range: TimeWindow): EntrySpan[] {
+    // A request that ended in the window may have started up to LONGEST_REQUEST_NS before it.
+    const started = ofOperation(operation, {
+      startNs: range.startNs - LONGEST_REQUEST_NS,
+      endNs: range.endNs,
+    });
+    return statement<{ startNs: bigint; durationNs: bigint; statusCode: bigint }>(
+      this.db,
+      `SELECT s.start_ns AS startNs, s.duration_ns AS durationNs, s.status_code AS statusCode
+       ${started.sql} AND s.end_ns >= ? AND s.end_ns < ? ORDER BY s.end_ns`,
+    )
+      .all(service, ...started.args, range.startNs, range.endNs)
+      .map((row) => ({
+        startNs: row.startNs,
+        durationNs: Number(row.durationNs),
+        error: row.statusCode === 2n,
+      }));
   }
 
   /**

@@ -27,6 +27,17 @@ function ordersDb(path: string, orders: { id: string; key: string; placedAtMilli
   db.close();
 }
 
+/** A ledger database holding one effect, for `orderId`. */
+function ledgerWithEffect(path: string, orderId: string): void {
+  const db = new Database(path);
+  new LedgerStore(db).apply(
+    { orderId, customerId: "u-alice", points: 1 },
+    { topic: "orders", partition: 0, offset: 0n },
+    false,
+  );
+  db.close();
+}
+
 describe("ledger history", () => {
   it("keys the ledger's effects by the orders' Idempotency-Keys, leaves out earlier runs, and keeps strangers", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ledger-history-"));
@@ -64,13 +75,7 @@ describe("ledger history", () => {
   it("ends once the outbox is drained and the ledger's group has committed every record, without a quiet spell", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ledger-history-"));
     ordersDb(join(dir, "orders-1.db"), [{ id: "o-1", key: "k-1", placedAtMillis: METHOD_START + 100 }]);
-    const ledgerDb = new Database(join(dir, "ledger.db"));
-    new LedgerStore(ledgerDb).apply(
-      { orderId: "o-1", customerId: "u-alice", points: 1 },
-      { topic: "orders", partition: 0, offset: 0n },
-      false,
-    );
-    ledgerDb.close();
+    ledgerWithEffect(join(dir, "ledger.db"), "o-1");
     // The group commits its last record on the fourth poll: the history waits for it, then for one poll more.
     const lags = [1, 1, 1, 0, 0];
     let polls = 0;
@@ -90,13 +95,7 @@ describe("ledger history", () => {
   it("returns without waiting when the run placed no order", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ledger-history-"));
     ordersDb(join(dir, "orders-1.db"), [{ id: "o-old", key: "k-old", placedAtMillis: METHOD_START - 5000 }]);
-    const ledgerDb = new Database(join(dir, "ledger.db"));
-    new LedgerStore(ledgerDb).apply(
-      { orderId: "o-old", customerId: "u-alice", points: 1 },
-      { topic: "orders", partition: 0, offset: 0n },
-      false,
-    );
-    ledgerDb.close();
+    ledgerWithEffect(join(dir, "ledger.db"), "o-old");
 
     // Waiting out either period would outlast the test's own timeout.
     const history = await ledgerHistory(
